@@ -1,0 +1,91 @@
+-- Which respondents are in each indicator's base and numerator, from the catalogue's
+-- conditions: one row per indicator × respondent in the base. Generic: no SQL per indicator.
+with attributes as (
+
+    select * from {{ ref('int_respondent_attributes') }}
+
+),
+
+respondents as (
+
+    select * from {{ ref('int_respondents') }}
+
+),
+
+catalogue as (
+
+    select * from {{ ref('indicator_catalogue') }}
+
+),
+
+numeric_answers as (
+
+    select survey, wave_year, respondent_key, question_id, numeric_value
+    from {{ ref('int_responses_decoded') }}
+    where invalid_reason is null and numeric_value is not null
+
+),
+
+numerator_conditions as (
+
+    {{ explode_conditions('catalogue', ['survey', 'indicator_id'], 'numerator') }}
+
+),
+
+base_conditions as (
+
+    {{ explode_conditions('catalogue', ['survey', 'indicator_id'], 'base') }}
+
+),
+
+numerator_members as (
+
+    {{ match_conditions('numerator_conditions', 'attributes', ['survey', 'indicator_id']) }}
+
+),
+
+base_members as (
+
+    {{ match_conditions('base_conditions', 'attributes', ['survey', 'indicator_id']) }}
+    union all
+    -- an indicator without a base condition covers every respondent of its survey
+    select catalogue.survey, catalogue.indicator_id, respondents.wave_year, respondents.respondent_key
+    from catalogue
+    inner join respondents on respondents.survey = catalogue.survey
+    where coalesce(catalogue.base, '') = ''
+
+),
+
+final as (
+
+    select
+        base_members.survey,
+        base_members.wave_year,
+        base_members.indicator_id,
+        base_members.respondent_key,
+        catalogue.unit,
+        case
+            when coalesce(catalogue.numerator, '') = '' then true
+            else numerator_members.respondent_key is not null
+        end as is_numerator,
+        numeric_answers.numeric_value
+    from base_members
+    inner join catalogue
+        on catalogue.survey = base_members.survey
+        and catalogue.indicator_id = base_members.indicator_id
+    left join numerator_members
+        on numerator_members.survey = base_members.survey
+        and numerator_members.indicator_id = base_members.indicator_id
+        and numerator_members.wave_year = base_members.wave_year
+        and numerator_members.respondent_key = base_members.respondent_key
+    left join numeric_answers
+        on numeric_answers.survey = base_members.survey
+        and numeric_answers.wave_year = base_members.wave_year
+        and numeric_answers.respondent_key = base_members.respondent_key
+        and numeric_answers.question_id = catalogue.value_question
+    -- a mean is computed over respondents who gave a value
+    where catalogue.unit <> 'mean' or numeric_answers.numeric_value is not null
+
+)
+
+select * from final

@@ -1,0 +1,38 @@
+-- Everything a condition can test, in one long relation: answers (key = question id, value =
+-- option key) and segments (key = segment.<type>). Indicator bases and numerators match here.
+with answers as (
+
+    select
+        survey,
+        wave_year,
+        respondent_key,
+        question_id as attr_key,
+        option_key as attr_value,
+        is_selected
+    from {{ ref('int_responses_decoded') }}
+    where invalid_reason is null
+
+),
+
+segments as (
+
+    select
+        survey,
+        wave_year,
+        respondent_key,
+        'segment.' || segment_type as attr_key,
+        segment_value as attr_value,
+        true as is_selected
+    from {{ ref('int_respondent_segments') }}
+
+),
+
+final as (
+
+    select * from answers
+    union all
+    select * from segments
+
+)
+
+select * from final

@@ -1,0 +1,121 @@
+-- Segments of each respondent, from the `segments` seed (conditions on answers): one row per
+-- respondent × segment, plus `all` and the cross segments of `segment_types` (a|b).
+with answers as (
+
+    select
+        survey,
+        wave_year,
+        respondent_key,
+        question_id as attr_key,
+        option_key as attr_value,
+        is_selected
+    from {{ ref('int_responses_decoded') }}
+    where invalid_reason is null
+
+),
+
+respondents as (
+
+    select * from {{ ref('int_respondents') }}
+
+),
+
+segment_conditions as (
+
+    {{ explode_conditions(ref('segments'), ['survey', 'segment_type', 'segment_value'], 'condition') }}
+
+),
+
+from_options as (
+
+    -- `*` segments: one segment per selected option key of the condition's question
+    select distinct
+        answers.survey,
+        answers.wave_year,
+        answers.respondent_key,
+        conditions.segment_type,
+        answers.attr_value as segment_value,
+        true as is_option_segment
+    from segment_conditions as conditions
+    inner join answers
+        on answers.survey = conditions.survey
+        and answers.attr_key = conditions.attr_key
+        and answers.is_selected
+    where conditions.segment_value = '*'
+
+),
+
+explicit_conditions as (
+
+    select * from segment_conditions where segment_value <> '*'
+
+),
+
+explicit as (
+
+    select
+        survey,
+        wave_year,
+        respondent_key,
+        segment_type,
+        segment_value,
+        false as is_option_segment
+    from ({{ match_conditions('explicit_conditions', 'answers',
+                              ['survey', 'segment_type', 'segment_value']) }})
+
+),
+
+everyone as (
+
+    select
+        survey,
+        wave_year,
+        respondent_key,
+        'all' as segment_type,
+        'all' as segment_value,
+        false as is_option_segment
+    from respondents
+
+),
+
+simple as (
+
+    select * from from_options
+    union all
+    select * from explicit
+    union all
+    select * from everyone
+
+),
+
+crossed as (
+
+    select
+        first_part.survey,
+        first_part.wave_year,
+        first_part.respondent_key,
+        types.segment_type,
+        first_part.segment_value || '|' || second_part.segment_value as segment_value,
+        false as is_option_segment
+    from {{ ref('segment_types') }} as types
+    inner join simple as first_part
+        on first_part.survey = types.survey
+        and first_part.segment_type = split_part(types.crosses, '|', 1)
+    inner join simple as second_part
+        on second_part.respondent_key = first_part.respondent_key
+        and second_part.wave_year = first_part.wave_year
+        and second_part.survey = first_part.survey
+        and second_part.segment_type = split_part(types.crosses, '|', 2)
+    where coalesce(types.crosses, '') <> ''
+
+),
+
+final as (
+
+    select * from simple
+    union all
+    select * from crossed
+
+)
+
+select * from final

@@ -1,0 +1,23 @@
+-- One row per landed respondent with provenance and completion time.
+with respondents as (
+
+    select * from {{ ref('stg_landed__respondents') }}
+
+),
+
+final as (
+
+    select
+        survey,
+        wave_year,
+        respondent_key,
+        source_file,
+        source_row,
+        started_at,
+        ended_at,
+        duration_seconds
+    from respondents
+
+)
+
+select * from final

@@ -1,0 +1,20 @@
+-- Respondent × profession (a professional may hold several): the professions ticked.
+with segments as (
+
+    select * from {{ ref('int_respondent_segments') }}
+
+),
+
+final as (
+
+    select
+        respondent_key,
+        survey,
+        wave_year,
+        segment_value as profession
+    from segments
+    where segment_type = 'profession' and is_option_segment
+
+)
+
+select * from final

@@ -1,0 +1,64 @@
+-- One row per respondent and wave (pseudonymised key): profile segments and weight.
+-- No raw id, no free text, no timestamps: nothing that identifies a person.
+with respondents as (
+
+    select * from {{ ref('int_respondents') }}
+
+),
+
+segments as (
+
+    select * from {{ ref('int_respondent_segments') }}
+
+),
+
+weights as (
+
+    select * from {{ ref('int_respondent_weights') }}
+
+),
+
+profile as (
+
+    select
+        survey,
+        wave_year,
+        respondent_key,
+        max(case when segment_type = 'gender' then segment_value end) as gender,
+        max(case when segment_type = 'age_band' then segment_value end) as age_band,
+        max(case when segment_type = 'sector' then segment_value end) as sector,
+        max(case when segment_type = 'usage_frequency' then segment_value end) as ai_usage_profile,
+        max(case when segment_type = 'region' then segment_value end) as region,
+        max(case when segment_type = 'socio_professional_category' then segment_value end)
+            as socio_professional_category
+    from segments
+    group by all
+
+),
+
+final as (
+
+    select
+        respondents.respondent_key,
+        respondents.survey,
+        respondents.wave_year,
+        profile.gender,
+        profile.age_band,
+        profile.sector,
+        profile.ai_usage_profile,
+        profile.region,
+        profile.socio_professional_category,
+        weights.weight
+    from respondents
+    left join profile
+        on profile.respondent_key = respondents.respondent_key
+        and profile.wave_year = respondents.wave_year
+        and profile.survey = respondents.survey
+    left join weights
+        on weights.respondent_key = respondents.respondent_key
+        and weights.wave_year = respondents.wave_year
+        and weights.survey = respondents.survey
+
+)
+
+select * from final

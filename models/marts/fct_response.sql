@@ -1,0 +1,39 @@
+-- One row per respondent × question × answer option (multi-select options shown are rows
+-- with is_selected true/false), with the respondent's weight (1.0 for unweighted surveys).
+with responses as (
+
+    select * from {{ ref('int_responses_decoded') }}
+
+),
+
+weights as (
+
+    select * from {{ ref('int_respondent_weights') }}
+
+),
+
+final as (
+
+    select
+        responses.survey || ':' || responses.wave_year || ':' || responses.respondent_key || ':'
+            || responses.question_id || ':' || responses.option_code as response_key,
+        responses.respondent_key,
+        responses.survey,
+        responses.wave_year,
+        responses.survey || ':' || responses.wave_year || ':' || responses.question_id as question_key,
+        responses.question_id,
+        responses.option_code,
+        responses.option_key,
+        responses.is_selected,
+        responses.numeric_value,
+        weights.weight
+    from responses
+    inner join weights
+        on weights.respondent_key = responses.respondent_key
+        and weights.wave_year = responses.wave_year
+        and weights.survey = responses.survey
+    where responses.invalid_reason is null
+
+)
+
+select * from final

@@ -1,0 +1,44 @@
+-- One row per respondent × raw column holding an answer. Empty cells (item non-response or
+-- routing) are dropped by UNPIVOT. Driven by the file's header: no SQL per question.
+with source as (
+
+    select * from {{ source('landed', 'respondent_files') }}
+
+),
+
+labelled as (
+
+    select
+        *,
+        {{ landed_survey('filename') }} as file_survey,
+        {{ landed_wave_year('filename') }} as file_wave_year
+    from source
+
+),
+
+unpivoted as (
+
+    unpivot labelled
+    on columns(* exclude (
+        filename, file_survey, file_wave_year, respondent_id, source_row, started_at, ended_at
+    ))
+    into name column_name value raw_value
+
+),
+
+final as (
+
+    select
+        file_survey as survey,
+        file_wave_year as wave_year,
+        {{ respondent_key('file_survey', 'file_wave_year', 'respondent_id') }} as respondent_key,
+        regexp_extract(filename, '[^/]+$') as source_file,
+        cast(source_row as integer) as source_row,
+        column_name,
+        trim(raw_value) as raw_value
+    from unpivoted
+    where trim(raw_value) <> ''
+
+)
+
+select * from final

@@ -1,0 +1,33 @@
+"""dbt-duckdb plugin: SQL functions the models need that DuckDB lacks.
+
+- `hmac_pseudonym(varchar) -> varchar`: keyed pseudonyms of respondent ids (inside staging),
+  so raw ids never leave it;
+- `t_quantile(p double, df double) -> double`: Student t quantile (scipy), for the
+  t-intervals of means.
+"""
+
+from __future__ import annotations
+
+import math
+
+from dbt.adapters.duckdb.plugins import BasePlugin
+from scipy import stats
+
+from observatoire.pseudonym import load_key, pseudonym
+
+
+def _t_quantile(p: float, df: float) -> float | None:
+    if p is None or df is None or df < 1 or math.isnan(df):
+        return None
+    return float(stats.t.ppf(p, df))
+
+
+class Plugin(BasePlugin):
+    def configure_connection(self, conn):
+        key = load_key()
+        conn.create_function(
+            "hmac_pseudonym", lambda value: pseudonym(key, value), ["VARCHAR"], "VARCHAR",
+            side_effects=False,
+        )
+        conn.create_function("t_quantile", _t_quantile, ["DOUBLE", "DOUBLE"], "DOUBLE",
+                             side_effects=False)

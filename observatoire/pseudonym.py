@@ -1,0 +1,43 @@
+"""Keyed pseudonyms (HMAC-SHA256) for respondent ids.
+
+The key comes from the environment variable OBSERVATOIRE_PSEUDONYM_KEY. Where none is set,
+the first run creates a random key in `data/pseudonym.key` (git-ignored, never committed) and
+says so; later runs reuse it, so pseudonyms are stable on one machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from observatoire.spec import PROJECT_ROOT
+
+ENV_VAR = "OBSERVATOIRE_PSEUDONYM_KEY"
+
+
+def key_file() -> Path:
+    return Path(os.environ.get("OBSERVATOIRE_DATA_DIR", PROJECT_ROOT / "data")) / "pseudonym.key"
+
+
+def load_key() -> bytes:
+    """The pseudonymisation key: from the environment, else from (or created in) data/."""
+    from_env = os.environ.get(ENV_VAR)
+    if from_env:
+        return from_env.encode()
+    path = key_file()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+        print(f"[observatoire] no {ENV_VAR} set: created a random pseudonymisation key in "
+              f"{path} (keep it private; set {ENV_VAR} to use your own)", file=sys.stderr)
+    return path.read_text().strip().encode()
+
+
+def pseudonym(key: bytes, value: str) -> str:
+    """HMAC-SHA256 of value under key, as 16 hex characters (64 bits)."""
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:16]

@@ -1,0 +1,198 @@
+"""The survey specification as data: codebooks, segments, indicator catalogue, published targets.
+
+Everything that differs between waves, questions or indicators lives in CSV files under
+`seeds/`. This module reads them into small typed objects shared by the synthetic generator,
+the pandas reference engine and the quality checks. dbt reads the very same files.
+
+Condition syntax (used by codebook universes, segments and the indicator catalogue):
+`key=value1|value2;key2=*` — clauses joined by `;` must all hold. `key` is a question id or
+`segment.<segment_type>`; values are option keys (stable English slugs), `*` means "answered".
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SEEDS = PROJECT_ROOT / "seeds"
+RAW_NAME = re.compile(r"^(?P<instrument>[a-z]+)_(?P<wave>\d{4})(?:__(?P<tag>[a-z0-9_]+))?\.csv$")
+
+Clause = tuple[str, frozenset[str] | None]  # (key, accepted values) ; None = any answer
+
+
+def parse_condition(text: str | None) -> tuple[Clause, ...]:
+    """Parse `a=x|y;b=*` into clauses; an empty condition is always true."""
+    clauses: list[Clause] = []
+    for part in (text or "").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part:
+            raise ValueError(f"condition clause {part!r} lacks '=' (expected key=value|value)")
+        key, values = (s.strip() for s in part.split("=", 1))
+        clauses.append((key, None if values == "*" else frozenset(values.split("|"))))
+    return tuple(clauses)
+
+
+def read_csv_rows(path: Path) -> list[dict[str, str]]:
+    """Read a UTF-8 CSV (BOM tolerated) into a list of dicts."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+@dataclass
+class Option:
+    code: str
+    key: str
+    label_fr: str
+    label_en: str
+
+
+@dataclass
+class Question:
+    question_id: str
+    variable: str
+    position: int
+    qtype: str  # single | multi | scale | numeric
+    grid_id: str
+    wording_fr: str
+    wording_en: str
+    universe: tuple[Clause, ...]
+    universe_text: str
+    is_required: bool
+    options: list[Option] = field(default_factory=list)
+
+    def columns(self) -> list[str]:
+        """Columns of the raw respondent file that hold this question."""
+        if self.qtype == "multi":
+            return [f"{self.variable}__{o.code}" for o in self.options]
+        return [self.variable]
+
+    def key_for_code(self, code: str) -> str | None:
+        return next((o.key for o in self.options if o.code == code), None)
+
+    def code_for_key(self, key: str) -> str:
+        return next(o.code for o in self.options if o.key == key)
+
+
+@dataclass
+class Codebook:
+    instrument: str
+    wave_year: int
+    questions: list[Question]
+
+    def by_id(self) -> dict[str, Question]:
+        return {q.question_id: q for q in self.questions}
+
+    def columns(self) -> list[str]:
+        return [c for q in self.questions for c in q.columns()]
+
+
+def load_codebook(path: Path) -> Codebook:
+    """Load one codebook file (one row per question × answer option)."""
+    rows = read_csv_rows(path)
+    if not rows:
+        raise ValueError(f"{path}: empty codebook")
+    questions: dict[str, Question] = {}
+    for row in rows:
+        qid = row["question_id"]
+        if qid not in questions:
+            questions[qid] = Question(
+                question_id=qid,
+                variable=row["variable"],
+                position=int(row["position"]),
+                qtype=row["question_type"],
+                grid_id=row.get("grid_id", "") or "",
+                wording_fr=row["wording_fr"],
+                wording_en=row["wording_en"],
+                universe=parse_condition(row["universe"]),
+                universe_text=row["universe"],
+                is_required=row["is_required"].lower() == "true",
+            )
+        if row["option_code"] != "":
+            questions[qid].options.append(
+                Option(row["option_code"], row["option_key"], row["label_fr"], row["label_en"])
+            )
+    ordered = sorted(questions.values(), key=lambda q: q.position)
+    return Codebook(rows[0]["instrument"], int(rows[0]["wave_year"]), ordered)
+
+
+@dataclass
+class SegmentDef:
+    segment_type: str
+    segment_value: str  # '*' expands to one segment per option key of the condition's question
+    condition: tuple[Clause, ...]
+
+
+@dataclass
+class Indicator:
+    indicator_id: str
+    survey: str
+    unit: str  # share | mean | count
+    numerator: tuple[Clause, ...]
+    base: tuple[Clause, ...]
+    value_question: str
+    segment_types: list[str]
+    label_fr: str
+    label_en: str
+
+
+@dataclass
+class Target:
+    """A published figure: the value a synthetic wave must reproduce."""
+
+    survey: str
+    indicator_id: str
+    segment_type: str
+    segment_value: str
+    value: float
+    unit: str  # pct | count | mean_0_10
+    low: float  # accepted interval, in the unit of `value`
+    high: float
+
+
+def load_segments(survey: str, seeds: Path = SEEDS) -> tuple[list[SegmentDef], dict[str, list[str]]]:
+    """Segment definitions of a survey, and the cross segment types (type -> component types)."""
+    defs = [
+        SegmentDef(r["segment_type"], r["segment_value"], parse_condition(r["condition"]))
+        for r in read_csv_rows(seeds / "segments.csv")
+        if r["survey"] == survey
+    ]
+    crosses = {
+        r["segment_type"]: r["crosses"].split("|")
+        for r in read_csv_rows(seeds / "segment_types.csv")
+        if r["survey"] == survey and r["crosses"]
+    }
+    return defs, crosses
+
+
+def load_indicators(survey: str, seeds: Path = SEEDS) -> dict[str, Indicator]:
+    """The indicator catalogue of a survey, keyed by indicator id."""
+    return {
+        r["indicator_id"]: Indicator(
+            r["indicator_id"], r["survey"], r["unit"], parse_condition(r["numerator"]),
+            parse_condition(r["base"]), r["value_question"], r["segment_types"].split("|"),
+            r["label_fr"], r["label_en"],
+        )
+        for r in read_csv_rows(seeds / "indicator_catalogue.csv")
+        if r["survey"] == survey
+    }
+
+
+def load_targets(path: Path, survey: str) -> list[Target]:
+    """Published figures of one wave as targets; the accepted interval follows the printed
+    precision (half a unit of the last printed decimal) unless an explicit range is given."""
+    targets = []
+    for r in read_csv_rows(path):
+        if r["survey"] != survey:
+            continue
+        value = float(r["value"])
+        half = 0.5 * 10 ** -int(r["printed_decimals"] or 0)
+        low = float(r["range_low"]) if r.get("range_low") else value - half
+        high = float(r["range_high"]) if r.get("range_high") else value + half
+        targets.append(Target(survey, r["indicator_id"], r["segment_type"], r["segment_value"],
+                              value, r["unit"], low, high))
+    return targets

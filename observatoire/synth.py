@@ -1,0 +1,77 @@
+"""Command line for the synthetic respondent files: one per instrument of a wave.
+
+    python -m observatoire.synth --wave 2024 [--instrument pro] [--steps N] [--seed S]
+
+Reads `seeds/codebooks/<instrument>_<wave>.csv`, the wave's published figures
+`seeds/published/published_figures_<wave>.csv` and `seeds/waves.csv`, and writes
+`seeds/raw/<instrument>_<wave>__synthetic.csv`. Deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from observatoire import generator, poll_weights, spec
+
+
+def wave_rows(wave: int, seeds: Path) -> dict[str, dict[str, str]]:
+    return {r["survey"]: r for r in spec.read_csv_rows(seeds / "waves.csv")
+            if int(r["wave_year"]) == wave}
+
+
+def synthesise(wave: int, instrument: str, *, seeds: Path = spec.SEEDS, seed: int | None = None,
+               steps: int = 1_000_000, out_dir: Path | None = None, log=print) -> list:
+    """Generate one instrument's synthetic file; returns the targets left unmet."""
+    meta = wave_rows(wave, seeds)[instrument]
+    weights_fn = None
+    if meta["is_weighted"].lower() == "true":
+        margins = poll_weights.load_margins(instrument, seeds)
+
+        def weights_fn(respondents):
+            frame = pd.DataFrame([{k: v for k, v in r.items() if isinstance(v, str)}
+                                  for r in respondents])
+            result = poll_weights.weigh(frame, margins)
+            log(f"  raking: {result.iterations} iterations, design effect "
+                f"{result.design_effect:.3f}")
+            return [float(w) for w in result.weights]
+
+    out = (out_dir or seeds / "raw") / f"{instrument}_{wave}__synthetic.csv"
+    unmet = generator.generate(
+        seeds / "codebooks" / f"{instrument}_{wave}.csv",
+        seeds / "published" / f"published_figures_{wave}.csv",
+        out,
+        seed=seed if seed is not None else wave * 10 + sum(map(ord, instrument)),
+        fieldwork=(date.fromisoformat(meta["fieldwork_start"]),
+                   date.fromisoformat(meta["fieldwork_end"])),
+        seeds=seeds, weights_fn=weights_fn, max_steps=steps, log=log,
+    )
+    for target, value in unmet:
+        log(f"  UNMET {target.indicator_id} {target.segment_type}={target.segment_value}: "
+            f"target {target.value} [{target.low:g}, {target.high:g}], got {value:.3f}")
+    log(f"wrote {out}")
+    return unmet
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wave", type=int, required=True)
+    parser.add_argument("--instrument", action="append")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--steps", type=int, default=1_000_000)
+    parser.add_argument("--seeds-dir", type=Path, default=spec.SEEDS)
+    args = parser.parse_args(argv)
+    instruments = args.instrument or sorted(wave_rows(args.wave, args.seeds_dir))
+    unmet = []
+    for instrument in instruments:
+        unmet += synthesise(args.wave, instrument, seeds=args.seeds_dir, seed=args.seed,
+                            steps=args.steps)
+    return 1 if unmet else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

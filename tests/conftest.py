@@ -1,0 +1,53 @@
+"""Shared fixtures: a warehouse built from the shipped files into a temporary folder, and
+copies of the project for tests that change configuration (never the repository itself)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from observatoire.dbt_runner import run_dbt
+from observatoire.spec import PROJECT_ROOT
+
+# A fixed key for tests: pseudonyms are reproducible and no key file is written in data/.
+os.environ.setdefault("OBSERVATOIRE_PSEUDONYM_KEY", "test-key-not-secret")
+
+PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds"]
+
+
+def copy_project(dest: Path) -> Path:
+    """Copy what dbt needs (models, macros, seeds, settings) into dest."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        src = PROJECT_ROOT / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part)
+        else:
+            shutil.copy2(src, dest / part)
+    return dest
+
+
+def build(project_dir: Path, warehouse: Path, select: list[str] | None = None,
+          dbt_vars: dict | None = None) -> Path:
+    """dbt build of project_dir into warehouse (target files kept beside it)."""
+    args = ["build", "--quiet", "--target-path", str(warehouse.parent / "target")]
+    if select:
+        args += ["--select", *select]
+    run_dbt(args, warehouse=warehouse, project_dir=project_dir, dbt_vars=dbt_vars)
+    return warehouse
+
+
+@pytest.fixture(scope="session")
+def shipped_warehouse(tmp_path_factory) -> Path:
+    """The warehouse built from the shipped files, as `make run` builds it."""
+    root = tmp_path_factory.mktemp("shipped")
+    return build(PROJECT_ROOT, root / "warehouse.duckdb")
+
+
+def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()

@@ -1,0 +1,79 @@
+"""The synthetic generator is driven by data: another targets file gives another wave."""
+
+from __future__ import annotations
+
+import csv
+import filecmp
+
+from observatoire import synth
+from tests.conftest import build, copy_project, query
+
+# A made-up wave (test fixture, not real figures): other sizes, other values, other precision.
+TARGETS_2031 = [
+    # survey, indicator, segment type, segment value, value, unit, decimals
+    ("pro", "respondents", "all", "all", 400, "count", 0),
+    ("pro", "respondents", "profession", "scenariste", 250, "count", 0),
+    ("pro", "respondents", "profession", "producteur", 120, "count", 0),
+    ("pro", "ai_tried", "all", "all", 64, "pct", 0),
+    ("pro", "ai_tried", "profession", "producteur", 80, "pct", 0),
+    ("pro", "ai_tried", "gender", "femme", 58, "pct", 0),
+    ("pro", "genai_tried", "all", "all", 55, "pct", 0),
+    ("pro", "genai_regular_or_daily", "all", "all", 41.5, "pct", 1),
+    ("pro", "use_case_traduction", "profession", "producteur", 61, "pct", 0),
+    ("pro", "satisfaction_very_satisfied", "all", "all", 12, "pct", 0),
+    ("pro", "base_non_use_reasons", "all", "all", 150, "count", 0),
+    ("pro", "impact_score_mean", "profession_x_usage", "scenariste|non_user", 4.4, "mean_0_10", 1),
+    ("pro", "company_has_ai_expert", "all", "all", 20, "pct", 0),
+]
+
+
+def _write_wave(seeds, year: int, targets) -> None:
+    with open(seeds / "published" / f"published_figures_{year}.csv", "w", newline="",
+              encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["wave_year", "survey", "indicator_id", "segment_type", "segment_value",
+                         "value", "unit", "printed_decimals", "range_low", "range_high", "base",
+                         "source", "note"])
+        for row in targets:
+            writer.writerow([year, *row, "", "", "", "test fixture", "made up"])
+    codebook = (seeds / "codebooks" / "pro_2024.csv").read_text(encoding="utf-8")
+    lines = codebook.splitlines()
+    out = [lines[0]] + [line.replace("pro,2024,", f"pro,{year},", 1) for line in lines[1:]]
+    (seeds / "codebooks" / f"pro_{year}.csv").write_text("\n".join(out) + "\n", encoding="utf-8")
+    with open(seeds / "waves.csv", "a", encoding="utf-8") as handle:
+        handle.write(f"{year},pro,Test,Test,Test,Test,Test,Test,Test,online,{year}-03-01,"
+                     f"{year}-03-31,true,false,{year}-05-01\n")
+
+
+def test_second_targets_file_gives_a_wave_that_matches_it(tmp_path):
+    project = copy_project(tmp_path / "project")
+    seeds = project / "seeds"
+    _write_wave(seeds, 2031, TARGETS_2031)
+    unmet = synth.synthesise(2031, "pro", seeds=seeds, seed=99, steps=300_000, log=lambda *_: None)
+    assert unmet == []
+    warehouse = build(project, tmp_path / "warehouse.duckdb")
+    rows = query(warehouse, """
+        select indicator_id, segment_value, status, computed_value, published_value
+        from reports.rpt_published_reconciliation where wave_year = 2031""")
+    assert len(rows) == len(TARGETS_2031)
+    assert all(r[2] == "reproduced" for r in rows), [r for r in rows if r[2] != "reproduced"]
+    # 2024 is still there, untouched by the new wave
+    assert query(warehouse, "select count(*) from marts.dim_respondent where wave_year = 2024"
+                            " and survey = 'pro'") == [(794,)]
+
+
+def test_generation_is_deterministic(tmp_path):
+    project = copy_project(tmp_path / "project")
+    seeds = project / "seeds"
+    _write_wave(seeds, 2032, TARGETS_2031[:6])
+    first = tmp_path / "first"
+    second = tmp_path / "second"
+    for out in (first, second):
+        synth.synthesise(2032, "pro", seeds=seeds, seed=5, steps=20_000, out_dir=out,
+                         log=lambda *_: None)
+    name = "pro_2032__synthetic.csv"
+    assert filecmp.cmp(first / name, second / name, shallow=False)
+    other = tmp_path / "other"
+    synth.synthesise(2032, "pro", seeds=seeds, seed=6, steps=20_000, out_dir=other,
+                     log=lambda *_: None)
+    assert not filecmp.cmp(first / name, other / name, shallow=False)

@@ -37,13 +37,16 @@
   explode_conditions (with a `survey` column), `attributes` is int_respondent_attributes.
 -#}
 {% macro match_conditions(conditions, attributes, id_columns) %}
+    {#- with `wave_year` among id_columns, conditions apply to their own wave only -#}
+    {%- set by_wave = 'wave_year' in id_columns %}
     select
         {% for c in id_columns %}conditions.{{ c }}, {% endfor %}
-        attributes.wave_year,
+        {% if not by_wave %}attributes.wave_year,{% endif %}
         attributes.respondent_key
     from {{ conditions }} as conditions
     inner join {{ attributes }} as attributes
         on attributes.survey = conditions.survey
+        {% if by_wave %}and attributes.wave_year = conditions.wave_year{% endif %}
         and attributes.attr_key = conditions.attr_key
         and (
             conditions.attr_value = '*'

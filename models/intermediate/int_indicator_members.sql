@@ -8,7 +8,7 @@ with attributes as (
 
 respondents as (
 
-    select * from {{ ref('int_respondents') }}
+    select * from {{ ref('int_respondents_accepted') }}
 
 ),
 
@@ -58,6 +58,7 @@ base_members as (
 
 final as (
 
+    -- figures use accepted respondents only (quarantine: int_respondent_quality)
     select
         base_members.survey,
         base_members.wave_year,
@@ -70,6 +71,10 @@ final as (
         end as is_numerator,
         numeric_answers.numeric_value
     from base_members
+    inner join respondents
+        on respondents.survey = base_members.survey
+        and respondents.wave_year = base_members.wave_year
+        and respondents.respondent_key = base_members.respondent_key
     inner join catalogue
         on catalogue.survey = base_members.survey
         and catalogue.indicator_id = base_members.indicator_id

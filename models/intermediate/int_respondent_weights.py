@@ -1,4 +1,4 @@
-"""Respondent weights: 1.0 for unweighted instruments; raking to population margins (the
+"""Weights of accepted respondents: 1.0 for unweighted instruments; raking to population margins (the
 `population_margins` seed) for waves flagged `is_weighted` in the `waves` seed.
 
 A dbt Python model (run in-process by dbt-duckdb) so that weighting stays in the dbt lineage;
@@ -12,7 +12,7 @@ from observatoire.poll_weights import weigh
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    respondents = dbt.ref("int_respondents").df()[["survey", "wave_year", "respondent_key"]]
+    respondents = dbt.ref("int_respondents_accepted").df()[["survey", "wave_year", "respondent_key"]]
     waves = dbt.ref("waves").df()
     margins_rows = dbt.ref("population_margins").df()
     answers = dbt.ref("int_responses_decoded").df()
@@ -37,7 +37,9 @@ def model(dbt, session):
                 .pivot_table(index="respondent_key", columns="question_id",
                              values="option_key", aggfunc="first")
             )
-            missing = set(group["respondent_key"]) - set(wave_keys := wide.dropna().index)
+            wide = wide.loc[wide.index.isin(group["respondent_key"])]
+            wave_keys = wide.dropna().index
+            missing = set(group["respondent_key"]) - set(wave_keys)
             if missing:
                 raise ValueError(
                     f"{survey} {wave_year}: {len(missing)} respondents lack a quota variable "

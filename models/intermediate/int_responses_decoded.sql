@@ -6,6 +6,12 @@ with responses as (
 
 ),
 
+respondents as (
+
+    select * from {{ ref('stg_landed__respondents') }}
+
+),
+
 codebook as (
 
     select * from {{ ref('stg_landed__codebooks') }}
@@ -29,6 +35,7 @@ decoded as (
 
     select
         responses.*,
+        respondents.respondent_key,
         question_columns.question_id,
         question_columns.question_type,
         case
@@ -40,6 +47,9 @@ decoded as (
             when question_columns.question_type is not null then true
         end as is_selected
     from responses
+    inner join respondents
+        on respondents.source_file = responses.source_file
+        and respondents.source_row = responses.source_row
     left join question_columns
         on responses.survey = question_columns.survey
         and responses.wave_year = question_columns.wave_year
@@ -69,8 +79,11 @@ final as (
             when decoded.question_id is null then 'unknown_column'
             when decoded.question_type = 'multi' and decoded.raw_value not in ('0', '1')
                 then 'invalid_code'
-            when decoded.question_type = 'numeric' and try_cast(decoded.raw_value as double) is null
+            when decoded.question_type in ('scale', 'numeric')
+                and try_cast(decoded.raw_value as double) is null
                 then 'not_a_number'
+            when decoded.question_type = 'scale' and codebook.option_key is null
+                then 'out_of_range'
             when decoded.question_type <> 'numeric' and codebook.option_key is null
                 then 'invalid_code'
         end as invalid_reason

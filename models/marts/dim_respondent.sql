@@ -1,8 +1,9 @@
--- One row per respondent and wave (pseudonymised key): profile segments and weight.
+-- One row per landed respondent and wave (pseudonymised key): profile segments, quality
+-- flags, quarantine decision and weight (null when quarantined).
 -- No raw id, no free text, no timestamps: nothing that identifies a person.
 with respondents as (
 
-    select * from {{ ref('int_respondents') }}
+    select * from {{ ref('int_respondent_quality') }}
 
 ),
 
@@ -48,6 +49,11 @@ final as (
         profile.ai_usage_profile,
         profile.region,
         profile.socio_professional_category,
+        {% for check in quality_checks() %}
+        respondents.is_{{ check }},
+        {% endfor %}
+        respondents.is_quarantined,
+        respondents.quarantine_reasons,
         weights.weight
     from respondents
     left join profile

@@ -8,8 +8,13 @@ with waves as (
 
 respondents as (
 
-    select survey, wave_year, count(*) as respondents_n
-    from {{ ref('int_respondents') }}
+    select
+        survey,
+        wave_year,
+        count(*) as landed_n,
+        count(*) filter (where not is_quarantined) as respondents_n,
+        count(*) filter (where is_quarantined) as quarantined_n
+    from {{ ref('int_respondent_quality') }}
     group by all
 
 ),
@@ -31,7 +36,9 @@ final as (
         waves.fieldwork_start as fieldwork_start_date,
         waves.fieldwork_end as fieldwork_end_date,
         waves.publication_date,
+        coalesce(respondents.landed_n, 0) as landed_n,
         coalesce(respondents.respondents_n, 0) as respondents_n,
+        coalesce(respondents.quarantined_n, 0) as quarantined_n,
         waves.is_weighted,
         waves.is_synthetic,
         case

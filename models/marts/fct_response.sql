@@ -1,5 +1,6 @@
 -- One row per respondent × question × answer option (multi-select options shown are rows
 -- with is_selected true/false), with the respondent's weight (1.0 for unweighted surveys).
+-- Accepted respondents only (the weights table holds only them).
 with responses as (
 
     select * from {{ ref('int_responses_decoded') }}

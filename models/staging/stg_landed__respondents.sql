@@ -1,26 +1,53 @@
 -- One row per row of a landed respondent file: pseudonymised key, provenance, timestamps.
--- The raw respondent id stays here (staging) for duplicate checks and never reaches a mart.
+-- The raw respondent id stays here (staging) and never reaches a mart. A repeated id gets a
+-- distinct key for each repeat (id + row), so that the repeats can be quarantined.
 with source as (
 
     select * from {{ source('landed', 'respondent_files') }}
 
 ),
 
-final as (
+labelled as (
 
     select
         {{ landed_survey('filename') }} as survey,
         {{ landed_wave_year('filename') }} as wave_year,
-        {{ respondent_key(landed_survey('filename'), landed_wave_year('filename'), 'respondent_id') }}
-            as respondent_key,
         respondent_id,
         regexp_extract(filename, '[^/]+$') as source_file,
         cast(source_row as integer) as source_row,
         try_cast(started_at as timestamp) as started_at,
-        try_cast(ended_at as timestamp) as ended_at,
-        date_diff('second', try_cast(started_at as timestamp), try_cast(ended_at as timestamp))
-            as duration_seconds
+        try_cast(ended_at as timestamp) as ended_at
     from source
+
+),
+
+numbered as (
+
+    select
+        *,
+        row_number() over (
+            partition by survey, wave_year, respondent_id order by source_file, source_row
+        ) as id_occurrence
+    from labelled
+
+),
+
+final as (
+
+    select
+        survey,
+        wave_year,
+        {{ respondent_key('survey', 'wave_year',
+            "respondent_id || case when id_occurrence > 1 then '#' || source_row else '' end") }}
+            as respondent_key,
+        respondent_id,
+        id_occurrence,
+        source_file,
+        source_row,
+        started_at,
+        ended_at,
+        date_diff('second', started_at, ended_at) as duration_seconds
+    from numbered
 
 )
 

@@ -1,4 +1,4 @@
--- One row per respondent × raw column holding an answer. Empty cells (item non-response or
+-- One row per landed row × raw column holding an answer (keyed by file and row). Empty cells (item non-response or
 -- routing) are dropped by UNPIVOT. Driven by the file's header: no SQL per question.
 with source as (
 
@@ -31,7 +31,6 @@ final as (
     select
         file_survey as survey,
         file_wave_year as wave_year,
-        {{ respondent_key('file_survey', 'file_wave_year', 'respondent_id') }} as respondent_key,
         regexp_extract(filename, '[^/]+$') as source_file,
         cast(source_row as integer) as source_row,
         column_name,

@@ -1,0 +1,247 @@
+-- Every quality finding, one row per respondent × check × offending cell, with provenance.
+-- Checks and thresholds are configuration (`quality_rules` seed); which ones quarantine a
+-- respondent and which only flag is its `is_blocking` column.
+with respondents as (
+
+    select * from {{ ref('stg_landed__respondents') }}
+
+),
+
+responses as (
+
+    select * from {{ ref('int_responses_decoded') }}
+
+),
+
+attributes as (
+
+    select * from {{ ref('int_respondent_attributes') }}
+
+),
+
+codebook as (
+
+    select * from {{ ref('stg_landed__codebooks') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('quality_rules') }}
+
+),
+
+questions as (
+
+    select distinct survey, wave_year, question_id, universe, is_required, grid_id
+    from codebook
+
+),
+
+universe_conditions as (
+
+    {{ explode_conditions('questions', ['survey', 'wave_year', 'question_id'], 'universe') }}
+
+),
+
+routed as (
+
+    {{ match_conditions('universe_conditions', 'attributes', ['survey', 'wave_year', 'question_id']) }}
+
+),
+
+answered as (
+
+    select distinct survey, wave_year, respondent_key, question_id
+    from responses
+    where invalid_reason is null
+
+),
+
+expected as (
+
+    -- respondent × question the respondent should have been asked
+    select respondents.survey, respondents.wave_year, respondents.respondent_key, questions.question_id
+    from respondents
+    inner join questions
+        on questions.survey = respondents.survey
+        and questions.wave_year = respondents.wave_year
+    where questions.universe = ''
+    union all
+    select survey, wave_year, respondent_key, question_id from routed
+
+),
+
+duplicate_ids as (
+
+    select survey, wave_year, respondent_key, 'duplicate_id' as check_id,
+        'id already used at an earlier row of the file' as detail,
+        'respondent_id' as column_name, null as raw_value
+    from respondents
+    where id_occurrence > 1
+
+),
+
+fingerprints as (
+
+    select
+        survey,
+        wave_year,
+        respondent_key,
+        count(*) as answers_n,
+        md5(string_agg(column_name || '=' || raw_value, ';' order by column_name)) as fingerprint
+    from responses
+    group by all
+
+),
+
+duplicate_answers as (
+
+    select survey, wave_year, respondent_key, 'duplicate_answers' as check_id,
+        'same answers as an earlier respondent' as detail, null as column_name, null as raw_value
+    from (
+        select
+            fingerprints.*,
+            row_number() over (
+                partition by fingerprints.survey, fingerprints.wave_year, fingerprint
+                order by respondents.source_file, respondents.source_row
+            ) as fingerprint_occurrence
+        from fingerprints
+        inner join respondents using (survey, wave_year, respondent_key)
+    ) as numbered
+    where fingerprint_occurrence > 1
+        and answers_n >= (select cast(threshold as integer) from rules where check_id = 'duplicate_answers')
+
+),
+
+invalid_answers as (
+
+    select survey, wave_year, respondent_key,
+        case when invalid_reason = 'out_of_range' then 'out_of_range' else 'invalid_code' end
+            as check_id,
+        invalid_reason as detail, column_name, raw_value
+    from responses
+    where invalid_reason is not null
+
+),
+
+broken_routing as (
+
+    select responses.survey, responses.wave_year, responses.respondent_key, 'routing' as check_id,
+        'answered although the routing condition "' || questions.universe || '" does not hold'
+            as detail,
+        responses.column_name, responses.raw_value
+    from responses
+    inner join questions
+        on questions.survey = responses.survey
+        and questions.wave_year = responses.wave_year
+        and questions.question_id = responses.question_id
+    left join expected
+        on expected.respondent_key = responses.respondent_key
+        and expected.wave_year = responses.wave_year
+        and expected.survey = responses.survey
+        and expected.question_id = responses.question_id
+    where responses.invalid_reason is null and expected.respondent_key is null
+
+),
+
+missing_required as (
+
+    select expected.survey, expected.wave_year, expected.respondent_key,
+        'missing_required' as check_id, 'required question unanswered' as detail,
+        expected.question_id as column_name, null as raw_value
+    from expected
+    inner join questions
+        on questions.survey = expected.survey
+        and questions.wave_year = expected.wave_year
+        and questions.question_id = expected.question_id
+    left join answered
+        on answered.respondent_key = expected.respondent_key
+        and answered.wave_year = expected.wave_year
+        and answered.survey = expected.survey
+        and answered.question_id = expected.question_id
+    where questions.is_required and answered.respondent_key is null
+
+),
+
+medians as (
+
+    select survey, wave_year, median(duration_seconds) as median_seconds
+    from respondents
+    group by all
+
+),
+
+speeders as (
+
+    select respondents.survey, respondents.wave_year, respondents.respondent_key,
+        'speeder' as check_id,
+        'completed in ' || respondents.duration_seconds || ' s; wave median '
+            || medians.median_seconds || ' s' as detail,
+        'ended_at' as column_name, null as raw_value
+    from respondents
+    inner join medians using (survey, wave_year)
+    where respondents.duration_seconds
+        < medians.median_seconds * (select cast(threshold as double) from rules where check_id = 'speeder')
+
+),
+
+straightliners as (
+
+    select responses.survey, responses.wave_year, responses.respondent_key,
+        'straightliner' as check_id,
+        'same answer to all ' || count(*) || ' items of grid ' || questions.grid_id as detail,
+        questions.grid_id as column_name, any_value(responses.raw_value) as raw_value
+    from responses
+    inner join questions
+        on questions.survey = responses.survey
+        and questions.wave_year = responses.wave_year
+        and questions.question_id = responses.question_id
+    where questions.grid_id is not null and responses.invalid_reason is null
+    group by responses.survey, responses.wave_year, responses.respondent_key, questions.grid_id
+    having count(*) >= (select cast(threshold as integer) from rules where check_id = 'straightliner')
+        and count(distinct responses.raw_value) = 1
+
+),
+
+findings as (
+
+    select * from duplicate_ids
+    union all
+    select * from duplicate_answers
+    union all
+    select * from invalid_answers
+    union all
+    select * from broken_routing
+    union all
+    select * from missing_required
+    union all
+    select * from speeders
+    union all
+    select * from straightliners
+
+),
+
+final as (
+
+    select
+        findings.survey,
+        findings.wave_year,
+        findings.respondent_key,
+        findings.check_id,
+        rules.is_blocking,
+        findings.detail,
+        respondents.source_file,
+        respondents.source_row,
+        findings.column_name,
+        findings.raw_value
+    from findings
+    inner join rules on rules.check_id = findings.check_id
+    inner join respondents
+        on respondents.respondent_key = findings.respondent_key
+        and respondents.wave_year = findings.wave_year
+        and respondents.survey = findings.survey
+
+)
+
+select * from final

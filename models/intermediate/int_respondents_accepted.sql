@@ -1,0 +1,16 @@
+-- Respondents who pass every blocking quality check: the only ones figures are computed on.
+with quality as (
+
+    select * from {{ ref('int_respondent_quality') }}
+
+),
+
+final as (
+
+    select survey, wave_year, respondent_key, source_file, source_row
+    from quality
+    where not is_quarantined
+
+)
+
+select * from final

@@ -1,0 +1,68 @@
+-- Per wave and survey: respondents landed, accepted, quarantined, and by check (blocking
+-- or flag only). `is_reconciled`: landed = accepted + quarantined (nothing silently lost).
+with quality as (
+
+    select * from {{ ref('int_respondent_quality') }}
+
+),
+
+checks as (
+
+    select * from {{ ref('int_respondent_checks') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('quality_rules') }}
+
+),
+
+totals as (
+
+    select
+        survey,
+        wave_year,
+        count(*) as landed_n,
+        count(*) filter (where not is_quarantined) as accepted_n,
+        count(*) filter (where is_quarantined) as quarantined_n
+    from quality
+    group by all
+
+),
+
+by_check as (
+
+    select
+        totals.survey,
+        totals.wave_year,
+        rules.check_id,
+        rules.label_fr as check_label_fr,
+        rules.label_en as check_label_en,
+        rules.is_blocking,
+        count(distinct checks.respondent_key) as respondents_n,
+        count(checks.respondent_key) as findings_n
+    from totals
+    cross join rules
+    left join checks
+        on checks.survey = totals.survey
+        and checks.wave_year = totals.wave_year
+        and checks.check_id = rules.check_id
+    group by all
+
+),
+
+final as (
+
+    select
+        by_check.*,
+        totals.landed_n,
+        totals.accepted_n,
+        totals.quarantined_n,
+        totals.landed_n = totals.accepted_n + totals.quarantined_n as is_reconciled
+    from by_check
+    inner join totals using (survey, wave_year)
+
+)
+
+select * from final

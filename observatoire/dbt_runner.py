@@ -1,8 +1,16 @@
-"""Running dbt in-process (dbtRunner) with the project's settings, for the CLI and tests."""
+"""Running dbt with the project's settings, for the CLI and tests.
+
+dbt runs in a subprocess: dbt-duckdb keeps its DuckDB connection open for the life of the
+process, and DuckDB allows one writer process — a separate process releases the file when
+dbt ends, so the caller can read (or publish) the warehouse right after.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from observatoire.spec import PROJECT_ROOT
@@ -20,25 +28,27 @@ def dbt_env() -> None:
         os.environ.setdefault(key, value)
 
 
+def dbt_executable() -> str:
+    """The dbt of this Python environment."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
 def run_dbt(args: list[str], *, warehouse: Path | None = None, project_dir: Path = PROJECT_ROOT,
-            dbt_vars: dict | None = None):
-    """Run a dbt command in-process; raises RuntimeError when it fails."""
-    import json
-
-    from dbt.cli.main import dbtRunner
-
+            dbt_vars: dict | None = None, capture: bool = False) -> subprocess.CompletedProcess:
+    """Run a dbt command for project_dir; raises RuntimeError (with dbt's output) on failure."""
     dbt_env()
+    env = dict(os.environ)
+    env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
     if warehouse is not None:
-        os.environ["OBSERVATOIRE_WAREHOUSE"] = str(warehouse)
-    cli = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(PROJECT_ROOT)]
+        env["OBSERVATOIRE_WAREHOUSE"] = str(warehouse)
+    cli = [dbt_executable(), *args, "--project-dir", str(project_dir),
+           "--profiles-dir", str(PROJECT_ROOT)]
     if dbt_vars:
         cli += ["--vars", json.dumps(dbt_vars)]
-    cwd = os.getcwd()
-    os.chdir(project_dir)  # source globs are relative to the project
-    try:
-        result = dbtRunner().invoke(cli)
-    finally:
-        os.chdir(cwd)
-    if not result.success:
-        raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception or 'see the log above'}")
+    result = subprocess.run(cli, cwd=project_dir, env=env, text=True,
+                            capture_output=capture)
+    if result.returncode != 0:
+        detail = (result.stdout or "")[-4000:] if capture else "see dbt's output above"
+        raise RuntimeError(f"dbt {' '.join(args)} failed (exit {result.returncode}): {detail}")
     return result

@@ -37,7 +37,7 @@ def build(project_dir: Path, warehouse: Path, select: list[str] | None = None,
     args = ["build", "--quiet", "--target-path", str(warehouse.parent / "target")]
     if select:
         args += ["--select", *select]
-    run_dbt(args, warehouse=warehouse, project_dir=project_dir, dbt_vars=dbt_vars)
+    run_dbt(args, warehouse=warehouse, project_dir=project_dir, dbt_vars=dbt_vars, capture=True)
     return warehouse
 
 

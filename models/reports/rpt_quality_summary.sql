@@ -14,7 +14,8 @@ checks as (
 
 rules as (
 
-    select * from {{ ref('quality_rules') }}
+    -- checks made on respondents and their answers (wave-level checks are GX-only)
+    select * from {{ ref('quality_rules') }} where level in ('respondent', 'response')
 
 ),
 

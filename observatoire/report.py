@@ -1,0 +1,193 @@
+"""The auditor's report: GX Data Docs (offline) plus one summary page per wave.
+
+Each wave page shows, per survey: respondents landed / accepted / quarantined by check, every
+Great Expectations check run (passed, failed, blocking or flag only) with a link into the Data
+Docs, and the reconciliation of every published figure with a chart. Pages are static HTML
+with inline styles and an inline PNG chart: they render offline, with no external request.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+import duckdb
+
+from observatoire import spec
+
+CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:70rem;
+color:#1d2330;line-height:1.45;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:2px solid #e3e7ef}
+.banner{background:#fff4d6;border:1px solid #e6c65c;padding:.6rem 1rem;border-radius:6px}
+table{border-collapse:collapse;width:100%;margin:.6rem 0 1.2rem;font-size:.9rem}
+th,td{border-bottom:1px solid #e3e7ef;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f3f5f9}.num{text-align:right;font-variant-numeric:tabular-nums}
+.ok{color:#17713a;font-weight:600}.bad{color:#b3261e;font-weight:600}.warn{color:#9a6700}
+.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{background:#f3f5f9;border-radius:8px;
+padding:.7rem 1rem;min-width:9rem}.card b{display:block;font-size:1.5rem}
+small{color:#5b6475}img{max-width:100%}
+"""
+
+
+def _esc(value) -> str:
+    return "" if value is None else html.escape(str(value))
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _status(ok: bool, blocking: bool = True) -> str:
+    if ok:
+        return '<span class="ok">✔ passed / réussi</span>'
+    css = "bad" if blocking else "warn"
+    word = "failed / échoué" if blocking else "flagged / signalé"
+    return f'<span class="{css}">✘ {word}</span>'
+
+
+def _chart(rows: list[tuple]) -> str:
+    """Published vs computed percentages (dot plot), as an inline PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in rows if r[5] == "pct" and r[6] is not None]
+    if not rows:
+        return ""
+    height = max(2.5, 0.22 * len(rows) + 1)
+    fig, ax = plt.subplots(figsize=(8, height), dpi=90)
+    labels = [f"{r[1]} · {r[2]}={r[3]}" for r in rows]
+    y = range(len(rows))
+    ax.scatter([r[4] for r in rows], y, marker="|", s=160, color="#1d2330",
+               label="published / publié")
+    ax.scatter([r[6] for r in rows], y, s=18, color=["#17713a" if r[7] == "reproduced"
+                                                      else "#b3261e" for r in rows],
+               label="computed / calculé")
+    ax.set_yticks(list(y), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("%")
+    ax.grid(axis="x", alpha=.3)
+    ax.legend(loc="lower right", fontsize=7)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return (f'<img alt="Published vs computed figures" '
+            f'src="data:image/png;base64,{data}">')
+
+
+def _docs_link(docs_dir: Path, out_dir: Path, gx_suite: str, label: str) -> str:
+    """Relative link to the Data Docs page of a validation run, else to the docs index."""
+    matches = sorted((docs_dir / "validations" / gx_suite).glob(f"{label}/**/*.html"))
+    target = matches[-1] if matches else docs_dir / "index.html"
+    return target.relative_to(out_dir).as_posix()
+
+
+def _wave_page(con, wave: int, out_dir: Path, docs_dir: Path) -> str:
+    parts = [f"<h1>Rapport qualité — vague {wave} / Quality report — wave {wave}</h1>"]
+    waves = con.execute("select survey, title_fr, title_en, is_synthetic, data_note, landed_n, "
+                        "respondents_n, quarantined_n, fieldwork_start_date, fieldwork_end_date "
+                        "from marts.dim_wave where wave_year = ? order by survey",
+                        [wave]).fetchall()
+    if any(w[3] for w in waves):
+        parts.append('<p class="banner"><b>Données synthétiques / Synthetic data.</b> '
+                     'The respondent-level files of this wave were generated from its '
+                     'published figures; the real files are confidential.</p>')
+    for (survey, title_fr, title_en, _, note, landed, accepted, quarantined,
+         start, end) in waves:
+        parts.append(f"<h2>{_esc(title_fr)} <small>/ {_esc(title_en)} ({survey})</small></h2>")
+        parts.append(f"<p><small>Terrain / fieldwork {start} → {end}. {_esc(note)}</small></p>")
+        parts.append(
+            '<div class="cards">'
+            f'<div class="card"><b>{landed}</b>reçus / landed</div>'
+            f'<div class="card"><b>{accepted}</b>acceptés / accepted</div>'
+            f'<div class="card"><b>{quarantined}</b>en quarantaine / quarantined</div>'
+            f'<div class="card"><b>{"✔" if landed == accepted + quarantined else "✘"}</b>'
+            'reçus = acceptés + quarantaine</div></div>')
+        checks = con.execute(
+            "select check_id, check_label_fr, check_label_en, is_blocking, respondents_n, "
+            "findings_n from reports.rpt_quality_summary where wave_year = ? and survey = ? "
+            "order by is_blocking desc, check_id", [wave, survey]).fetchall()
+        parts.append("<h3>Contrôles des répondants / Respondent checks</h3>")
+        parts.append(_table(
+            ["check", "libellé / label", "effet / effect", "répondants / respondents",
+             "constats / findings"],
+            [[_esc(c[0]), f"{_esc(c[1])}<br><small>{_esc(c[2])}</small>",
+              "quarantaine / quarantine" if c[3] else "signalé, conservé / flagged, kept",
+              f'<span class="num">{c[4]}</span>', f'<span class="num">{c[5]}</span>']
+             for c in checks]))
+        results = con.execute(
+            "select suite, batch, expectation_type, \"column\", check_id, is_blocking, success, "
+            "unexpected_count, element_count, observed_value from quality.dq_validation_result "
+            "where wave_year = ? and survey = ? order by suite, batch desc, expectation_type",
+            [wave, survey]).fetchall()
+        passed = sum(1 for r in results if r[6])
+        flagged = sum(1 for r in results if not r[6] and not r[5])
+        parts.append(f"<h3>Great Expectations — {len(results)} contrôles / checks: "
+                     f"{passed} réussis / passed, {flagged} signalés / flagged, "
+                     f"{len(results) - passed - flagged} en échec / failed</h3>")
+        parts.append(_table(
+            ["suite", "lot / batch", "expectation", "colonne / column", "statut / status",
+             "inattendus / unexpected", "lignes / rows", "Data Docs"],
+            [[_esc(r[0]), _esc(r[1]), _esc(r[2]), _esc(r[3]), _status(r[6], r[5]),
+              f'<span class="num">{_esc(r[7])}</span>', f'<span class="num">{r[8]}</span>',
+              f'<a href="{_docs_link(docs_dir, out_dir, f"{survey}__{r[0]}", f"{survey}_{wave}_{r[1]}")}">'
+              "voir / view</a>"]
+             for r in results]))
+        recon = con.execute(
+            "select survey, indicator_id, segment_type, segment_value, published_value, "
+            "published_unit, computed_value, status, reason, base_n from "
+            "reports.rpt_published_reconciliation where wave_year = ? and survey = ? "
+            "order by indicator_id, segment_type, segment_value", [wave, survey]).fetchall()
+        reproduced = sum(1 for r in recon if r[7] == "reproduced")
+        parts.append(f"<h3>Chiffres publiés / Published figures — {reproduced} of {len(recon)} "
+                     "reproduced</h3>")
+        parts.append(_chart(recon))
+        parts.append(_table(
+            ["indicator", "segment", "publié / published", "calculé / computed", "base n",
+             "statut / status", "raison / reason"],
+            [[_esc(r[1]), f"{_esc(r[2])}={_esc(r[3])}", f'<span class="num">{r[4]:g}</span>',
+              f'<span class="num">{"" if r[6] is None else f"{r[6]:.3f}"}</span>',
+              f'<span class="num">{_esc(r[9])}</span>',
+              f'<span class="{"ok" if r[7] == "reproduced" else "warn" if r[7] == "exception" else "bad"}">'
+              f"{r[7]}</span>", _esc(r[8])] for r in recon]))
+    parts.append('<p><a href="data_docs/index.html">Great Expectations Data Docs</a> · '
+                 '<a href="index.html">toutes les vagues / all waves</a></p>')
+    return _page(f"Quality report {wave}", "".join(parts))
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{_esc(title)}'
+            f"</title><style>{CSS}</style></head><body>{body}</body></html>")
+
+
+def build_report(warehouse: Path, out_dir: Path, *,
+                 project_root: Path = spec.PROJECT_ROOT) -> Path:
+    """Build Data Docs and the per-wave summary pages into out_dir; returns index.html."""
+    from observatoire.gx_runner import build_offline_docs, get_context
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    docs_dir = out_dir / "data_docs"
+    build_offline_docs(get_context(project_root), docs_dir)
+    links = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        waves = [w for (w,) in con.execute(
+            "select distinct wave_year from marts.dim_wave order by 1 desc").fetchall()]
+        for wave in waves:
+            (out_dir / f"wave_{wave}.html").write_text(_wave_page(con, wave, out_dir, docs_dir),
+                                                       encoding="utf-8")
+            links.append(f'<li><a href="wave_{wave}.html">Vague / wave {wave}</a></li>')
+    index = out_dir / "index.html"
+    index.write_text(_page("Observatoire IA — quality reports", (
+        "<h1>Observatoire IA — rapports qualité / quality reports</h1>"
+        f"<ul>{''.join(links)}</ul>"
+        '<p><a href="data_docs/index.html">Great Expectations Data Docs</a></p>')),
+        encoding="utf-8")
+    return index

@@ -158,9 +158,62 @@ def _wave_page(con, wave: int, out_dir: Path, docs_dir: Path) -> str:
               f'<span class="num">{_esc(r[9])}</span>',
               f'<span class="{"ok" if r[7] == "reproduced" else "warn" if r[7] == "exception" else "bad"}">'
               f"{r[7]}</span>", _esc(r[8])] for r in recon]))
-    parts.append('<p><a href="data_docs/index.html">Great Expectations Data Docs</a> · '
+    parts.append(f'<p><a href="methodology_{wave}.html">Note méthodologique / Methodology</a> · '
+                 '<a href="data_docs/index.html">Great Expectations Data Docs</a> · '
                  '<a href="index.html">toutes les vagues / all waves</a></p>')
     return _page(f"Quality report {wave}", "".join(parts))
+
+
+def _methodology_page(con, wave: int) -> str:
+    """Methodology note of a wave (AAPOR transparency elements), from the warehouse."""
+    parts = [f"<h1>Note méthodologique — vague {wave} / Methodology note — wave {wave}</h1>"]
+    waves = con.execute(
+        "select survey, title_fr, title_en, sponsor, population_fr, population_en, "
+        "recruitment_fr, recruitment_en, mode, fieldwork_start_date, fieldwork_end_date, "
+        "landed_n, respondents_n, quarantined_n, is_weighted, is_synthetic, data_note "
+        "from marts.dim_wave where wave_year = ? order by survey", [wave]).fetchall()
+    for w in waves:
+        diag = con.execute(
+            "select raking_iterations, max_margin_error, min_weight, max_weight, "
+            "design_effect, effective_n, margin_of_error_50pct "
+            "from reports.rpt_weighting_diagnostics where wave_year = ? and survey = ?",
+            [wave, w[0]]).fetchone()
+        checks = con.execute(
+            "select check_label_en, is_blocking, respondents_n from reports.rpt_quality_summary "
+            "where wave_year = ? and survey = ? and respondents_n > 0 order by check_id",
+            [wave, w[0]]).fetchall()
+        weighting = (
+            f"Raking to population margins (seed <code>population_margins</code>), "
+            f"{diag[0]} iterations, largest margin gap {diag[1]:.1e}; weights "
+            f"{diag[2]:.2f}–{diag[3]:.2f}; design effect {diag[4]:.2f}, effective n "
+            f"{diag[5]:.0f}." if w[14] and diag else
+            "Unweighted (every weight is 1; effective n = n).")
+        moe = f"±{100 * diag[6]:.1f} points for a 50 % share (95 %)" if diag else "n/a"
+        found = "; ".join(f"{c[0]}: {c[2]} ({'quarantined' if c[1] else 'flagged, kept'})"
+                          for c in checks) or "no finding"
+        rows = [
+            ("Commanditaire / Sponsor", _esc(w[3])),
+            ("Population", f"{_esc(w[4])}<br><small>{_esc(w[5])}</small>"),
+            ("Échantillon / Sample", f"{_esc(w[6])}<br><small>{_esc(w[7])}</small>"),
+            ("Mode", _esc(w[8])),
+            ("Terrain / Fieldwork", f"{w[9]} → {w[10]}"),
+            ("Taille / Size", f"{w[11]} landed, {w[12]} accepted, {w[13]} quarantined"),
+            ("Pondération / Weighting", weighting),
+            ("Marge d'erreur / Margin of error", moe + "; every figure in fct_indicator has "
+             "its own Wilson (shares) or t (means) 95 % interval on its effective n"),
+            ("Contrôle qualité / Quality procedures", "Great Expectations suites on landed and "
+             f"accepted data; findings: {_esc(found)}"),
+            ("Diffusion / Disclosure", "figures on fewer than <code>min_publish_base</code> "
+             "respondents are suppressed, under <code>caution_base</code> flagged"),
+            ("Limites / Limitations", _esc(w[16]) + (
+                ". Non-probability sample: intervals describe sampling variability only, "
+                "not coverage or self-selection bias." if not w[14] else
+                ". Quota sample from an online panel: weighting corrects the quota variables "
+                "only; intervals assume simple random sampling after weighting.")),
+        ]
+        parts.append(f"<h2>{_esc(w[1])} <small>/ {_esc(w[2])} ({w[0]})</small></h2>")
+        parts.append(_table(["", ""], [[f"<b>{k}</b>", v] for k, v in rows]))
+    return _page(f"Methodology {wave}", "".join(parts))
 
 
 def _page(title: str, body: str) -> str:
@@ -183,7 +236,10 @@ def build_report(warehouse: Path, out_dir: Path, *,
         for wave in waves:
             (out_dir / f"wave_{wave}.html").write_text(_wave_page(con, wave, out_dir, docs_dir),
                                                        encoding="utf-8")
-            links.append(f'<li><a href="wave_{wave}.html">Vague / wave {wave}</a></li>')
+            (out_dir / f"methodology_{wave}.html").write_text(_methodology_page(con, wave),
+                                                              encoding="utf-8")
+            links.append(f'<li><a href="wave_{wave}.html">Vague / wave {wave}</a> · '
+                         f'<a href="methodology_{wave}.html">méthodologie / methodology</a></li>')
     index = out_dir / "index.html"
     index.write_text(_page("Observatoire IA — quality reports", (
         "<h1>Observatoire IA — rapports qualité / quality reports</h1>"

@@ -39,7 +39,9 @@ def run_dbt(args: list[str], *, warehouse: Path | None = None, project_dir: Path
     """Run a dbt command for project_dir; raises RuntimeError (with dbt's output) on failure."""
     dbt_env()
     env = dict(os.environ)
-    env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
+    # dbt loads our plugin (observatoire.dbt_plugin) and Python models from this package
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
     if warehouse is not None:
         env["OBSERVATOIRE_WAREHOUSE"] = str(warehouse)
     cli = [dbt_executable(), *args, "--project-dir", str(project_dir),

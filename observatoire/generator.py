@@ -43,6 +43,7 @@ class Problem:
     indicators: dict[str, spec.Indicator]
     targets: list[Target]
     margins: dict[str, dict[tuple[str, ...], float]]  # 'sex*age_band' -> {('homme','age_18_24'): share}
+    crosswalk: dict[tuple[str, str], tuple[str, str]]  # wave's question ids -> concepts
 
 
 class Engine:
@@ -53,23 +54,32 @@ class Engine:
         self.questions = problem.codebook.by_id()
 
     # -- attributes -------------------------------------------------------------------------
-    def attributes(self, answers: Answers) -> dict[str, frozenset[str]]:
-        """Answered questions and segments as key -> set of values (empty set = answered none)."""
-        attrs: dict[str, frozenset[str]] = {}
+    def attributes(self, answers: Answers, harmonised: bool = False) -> dict[str, frozenset[str]]:
+        """Answered questions and segments as key -> set of values (empty set = answered none).
+        Harmonised: question ids and option keys mapped to concepts by the crosswalk (what
+        segments and indicators read); otherwise the wave's own ids (what routing reads).
+        Segments are always computed on concepts."""
+        raw: dict[str, frozenset[str]] = {}
+        concepts: dict[str, frozenset[str]] = {}
         for qid, value in answers.items():
             if value is None:
                 continue
-            if isinstance(value, frozenset):
-                attrs[qid] = value
-            else:
-                attrs[qid] = frozenset([str(value)])
+            values = value if isinstance(value, frozenset) else frozenset([str(value)])
+            raw[qid] = values
+            if self.p.crosswalk:
+                concept = spec.harmonise(qid, "*", self.p.crosswalk)[0]
+                concepts[concept] = frozenset(
+                    spec.harmonise(qid, v, self.p.crosswalk)[1] for v in values)
+        if not self.p.crosswalk:
+            concepts = raw
         seg: dict[str, set[str]] = {}
         for sd in self.p.segments:
             if sd.segment_value == "*":
                 key = sd.condition[0][0]
-                seg.setdefault(sd.segment_type, set()).update(attrs.get(key, ()))
-            elif self.holds(sd.condition, attrs):
+                seg.setdefault(sd.segment_type, set()).update(concepts.get(key, ()))
+            elif self.holds(sd.condition, concepts):
                 seg.setdefault(sd.segment_type, set()).add(sd.segment_value)
+        attrs = dict(concepts if harmonised else raw)
         for stype, values in seg.items():
             attrs["segment." + stype] = frozenset(values)
         return attrs
@@ -96,7 +106,7 @@ class Engine:
 
     def contributions(self, answers: Answers, weight: float) -> list[tuple[float, float]]:
         """(numerator, denominator) of this respondent for every target."""
-        attrs = self.attributes(answers)
+        attrs = self.attributes(answers, harmonised=True)
         out = []
         for t in self.p.targets:
             ind = self.p.indicators[t.indicator_id]
@@ -106,8 +116,8 @@ class Engine:
             elif ind.unit == "count":
                 out.append((1.0, 0.0))
             elif ind.unit == "mean":
-                x = answers.get(ind.value_question)
-                out.append((weight * float(x), weight) if x is not None else (0.0, 0.0))
+                x = attrs.get(ind.value_question)
+                out.append((weight * float(next(iter(x))), weight) if x else (0.0, 0.0))
             else:
                 out.append((weight if self.holds(ind.numerator, attrs) else 0.0, weight))
         return out
@@ -538,7 +548,8 @@ def load_problem(codebook_path: Path, targets_path: Path, seeds: Path = spec.SEE
             if r["survey"] == survey:
                 margins.setdefault(r["variable"], {})[tuple(r["category"].split("*"))] = float(
                     r["share_pct"])
-    return Problem(codebook, segments, crosses, indicators, targets, margins), n
+    crosswalk = spec.load_crosswalk(survey, codebook.wave_year, seeds)
+    return Problem(codebook, segments, crosses, indicators, targets, margins, crosswalk), n
 
 
 def write_raw_file(path: Path, codebook: Codebook, respondents: list[Answers],

@@ -182,6 +182,33 @@ def load_indicators(survey: str, seeds: Path = SEEDS) -> dict[str, Indicator]:
     }
 
 
+COMPARABILITY_ORDER = {"comparable": 0, "comparable_with_caveat": 1, "break": 2}
+
+
+def load_crosswalk(survey: str, wave_year: int, seeds: Path = SEEDS
+                   ) -> dict[tuple[str, str], tuple[str, str]]:
+    """Harmonisation of one wave: (question_id, option_key or '*') -> (concept_id, concept
+    option key or '*'). Questions without a row map to themselves (same id, same keys)."""
+    path = seeds / "crosswalk.csv"
+    if not path.exists():
+        return {}
+    return {
+        (r["question_id"], r["option_key"] or "*"): (r["concept_id"], r["concept_option_key"] or "*")
+        for r in read_csv_rows(path)
+        if r["survey"] == survey and int(r["wave_year"]) == wave_year
+    }
+
+
+def harmonise(question_id: str, option_key: str,
+              crosswalk: dict[tuple[str, str], tuple[str, str]]) -> tuple[str, str]:
+    """Concept id and concept option key of an answer (exact option rows win over '*')."""
+    hit = crosswalk.get((question_id, option_key)) or crosswalk.get((question_id, "*"))
+    if hit is None:
+        return question_id, option_key
+    concept, concept_key = hit
+    return concept, option_key if concept_key == "*" else concept_key
+
+
 def load_targets(path: Path, survey: str) -> list[Target]:
     """Published figures of one wave as targets; the accepted interval follows the printed
     precision (half a unit of the last printed decimal) unless an explicit range is given."""

@@ -20,9 +20,9 @@ catalogue as (
 
 numeric_answers as (
 
-    select survey, wave_year, respondent_key, question_id, numeric_value
-    from {{ ref('int_responses_decoded') }}
-    where invalid_reason is null and numeric_value is not null
+    select survey, wave_year, respondent_key, concept_id as question_id, numeric_value
+    from {{ ref('int_responses_harmonised') }}
+    where numeric_value is not null
 
 ),
 

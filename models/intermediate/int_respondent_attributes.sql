@@ -6,11 +6,10 @@ with answers as (
         survey,
         wave_year,
         respondent_key,
-        question_id as attr_key,
-        option_key as attr_value,
+        concept_id as attr_key,
+        concept_option_key as attr_value,
         is_selected
-    from {{ ref('int_responses_decoded') }}
-    where invalid_reason is null
+    from {{ ref('int_responses_harmonised') }}
 
 ),
 

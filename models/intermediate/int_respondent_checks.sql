@@ -15,7 +15,15 @@ responses as (
 
 attributes as (
 
-    select * from {{ ref('int_respondent_attributes') }}
+    -- routing conditions name the wave's own question ids (not concepts), or segments
+    select survey, wave_year, respondent_key, question_id as attr_key, option_key as attr_value,
+        is_selected
+    from {{ ref('int_responses_decoded') }}
+    where invalid_reason is null
+    union all
+    select survey, wave_year, respondent_key, attr_key, attr_value, is_selected
+    from {{ ref('int_respondent_attributes') }}
+    where attr_key like 'segment.%'
 
 ),
 

@@ -1,9 +1,28 @@
 -- One row per wave × survey × indicator × segment: the value (share 0-1, mean, or count),
 -- its unweighted base, weighted base, effective n, standard error and 95 % interval, and
 -- disclosure control (suppressed under `min_publish_base`, flagged under `caution_base`).
+-- Incremental by wave: a run computes only waves not yet in the table (or listed in the
+-- `rebuild_waves` var), so adding a wave never rewrites an earlier wave's figures.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['wave_year', 'survey'],
+    on_schema_change='fail',
+) }}
+
 with members as (
 
     select * from {{ ref('int_indicator_members') }}
+    {% if is_incremental() %}
+    where not exists (
+            select 1 from {{ this }} as published
+            where published.wave_year = int_indicator_members.wave_year
+                and published.survey = int_indicator_members.survey
+        )
+        {% if var('rebuild_waves', []) %}
+        or wave_year in ({{ var('rebuild_waves') | join(', ') }})
+        {% endif %}
+    {% endif %}
 
 ),
 

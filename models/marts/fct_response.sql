@@ -3,7 +3,7 @@
 -- Accepted respondents only (the weights table holds only them).
 with responses as (
 
-    select * from {{ ref('int_responses_decoded') }}
+    select * from {{ ref('int_responses_harmonised') }}
 
 ),
 
@@ -25,6 +25,8 @@ final as (
         responses.question_id,
         responses.option_code,
         responses.option_key,
+        responses.concept_id,
+        responses.concept_option_key,
         responses.is_selected,
         responses.numeric_value,
         weights.weight
@@ -33,7 +35,6 @@ final as (
         on weights.respondent_key = responses.respondent_key
         and weights.wave_year = responses.wave_year
         and weights.survey = responses.survey
-    where responses.invalid_reason is null
 
 )
 

@@ -1,0 +1,81 @@
+"""`python -m observatoire.landing <file> --instrument pro --wave 2025 [--codebook path]
+[--landing-root seeds]`: land one received file; exit code 0 landed or unchanged, 1 refused."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from observatoire import spec
+from observatoire.landing import LandingError, LandingResult, land
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return (f"rows: {counts['rows_in']} in = {counts['rows_loaded']} loaded + "
+            f"{counts['rows_quarantined']} to quarantine + {counts['rows_refused']} refused")
+
+
+def _next_steps(result: LandingResult, root: Path) -> list[str]:
+    steps = []
+    waves = root / "waves.csv" if (root / "waves.csv").exists() else spec.SEEDS / "waves.csv"
+    if not any(r["survey"] == result.instrument and r["wave_year"] == str(result.wave)
+               for r in spec.read_csv_rows(waves)):
+        steps.append(f"add a row for {result.instrument} {result.wave} to {waves}")
+    published = root / "published" / f"published_figures_{result.wave}.csv"
+    if not published.exists():
+        steps.append(f"add the wave's published figures as {published} (if any)")
+    return steps + ["make run  (rebuild the warehouse; quarantined rows: marts.dq_quarantine)"]
+
+
+def report(result: LandingResult, root: Path, max_warnings: int) -> None:
+    print(f"codebook: {result.codebook}")
+    for note in result.notes:
+        print(f"note: {note}")
+    if result.warnings:
+        print(f"warnings ({len(result.warnings)}; landed unchanged, the warehouse quarantines "
+              "these rows):")
+        for issue in result.warnings[:max_warnings]:
+            print(f"  {issue}")
+        if len(result.warnings) > max_warnings:
+            print(f"  ... and {len(result.warnings) - max_warnings} more")
+    print(_counts(result.counts))
+    if result.status == "unchanged":
+        print(f"UNCHANGED {result.landed}: {result.message}")
+        return
+    print(f"LANDED version {result.version} -> {result.landed} ({result.status})")
+    for path in result.archived:
+        print(f"archived previous version -> {path}")
+    print(f"manifest: {root / 'landing_manifest.csv'}")
+    for step in _next_steps(result, root):
+        print(f"next: {step}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m observatoire.landing",
+                                     description="Land a received respondent file (CSV, XLSX, "
+                                     "SPSS .sav) as the canonical raw file of a wave.")
+    parser.add_argument("file", type=Path, help="the received file")
+    parser.add_argument("--instrument", required=True, help="e.g. pro or public")
+    parser.add_argument("--wave", required=True, type=int, help="wave year, e.g. 2025")
+    parser.add_argument("--codebook", type=Path, help="codebook to land with the file "
+                        "(default: the one already at <landing-root>/codebooks/)")
+    parser.add_argument("--landing-root", type=Path, default=Path("seeds"),
+                        help="folder holding raw/, codebooks/, archive/ (default: seeds)")
+    parser.add_argument("--max-warnings", type=int, default=20, help="warnings listed (20)")
+    args = parser.parse_args(argv)
+    print(f"landing {args.instrument} {args.wave}: {args.file} -> {args.landing_root}")
+    try:
+        result = land(args.file, args.instrument, args.wave, args.landing_root, args.codebook)
+    except LandingError as error:
+        print(_counts(error.counts))
+        print(f"REFUSED: nothing under {args.landing_root} was changed", file=sys.stderr)
+        print(f"LandingError: {error}", file=sys.stderr)
+        return 1
+    print(f"read: {result.source_description}")
+    report(result, args.landing_root, args.max_warnings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -113,8 +113,9 @@ def check_rows(table: Table, positions: dict[str, int], wave: int) -> None:
     waves = [i for k, i in positions.items() if k in WAVE_COLUMNS]
     for r, row in enumerate(table.rows, 1):
         if len(row) < width:
+            hint = " (another delimiter in the data rows?)" if len(row) == 1 else ""
             raise refuse(name, r, table.header[len(row)], f"truncated row: {len(row)} cell(s) "
-                         f"where the header has {width}", rows_in)
+                         f"where the header has {width}{hint}", rows_in)
         if len(row) > width:
             raise refuse(name, r, f"#{width + 1}", f"{len(row)} cells where the header has "
                          f"{width}: an unquoted delimiter inside a value?", rows_in)

@@ -51,3 +51,11 @@ def shipped_warehouse(tmp_path_factory) -> Path:
 def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
+
+
+def run_dbt_docs(warehouse: Path) -> Path:
+    """`dbt docs generate` against a built warehouse; returns the target folder."""
+    target = warehouse.parent / "docs_target"
+    run_dbt(["docs", "generate", "--quiet", "--target-path", str(target)], warehouse=warehouse,
+            capture=True)
+    return target

@@ -16,7 +16,7 @@ from observatoire.spec import PROJECT_ROOT
 # A fixed key for tests: pseudonyms are reproducible and no key file is written in data/.
 os.environ.setdefault("OBSERVATOIRE_PSEUDONYM_KEY", "test-key-not-secret")
 
-PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds"]
+PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", ".dbtignore", "models", "macros", "seeds"]
 
 
 def copy_project(dest: Path) -> Path:

@@ -42,7 +42,8 @@ class Problem:
     crosses: dict[str, list[str]]
     indicators: dict[str, spec.Indicator]
     targets: list[Target]
-    margins: dict[str, dict[tuple[str, ...], float]]  # 'sex*age_band' -> {('homme','age_18_24'): share}
+    # 'sex*age_band' -> {('homme', 'age_18_24'): share}
+    margins: dict[str, dict[tuple[str, ...], float]]
     crosswalk: dict[tuple[str, str], tuple[str, str]]  # wave's question ids -> concepts
 
 

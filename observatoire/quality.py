@@ -272,7 +272,8 @@ def validate_wave(warehouse: Path, wave_year: int, *, project_root: Path = spec.
                     blocking = (rule.get("is_blocking", "true").lower() == "true"
                                 if rule else True)
                     report.results.append({
-                        **row, "suite": suite, "gx_suite": row["suite"], "survey": survey, "wave_year": wave_year, "batch": batch,
+                        **row, "suite": suite, "gx_suite": row["suite"], "survey": survey,
+                        "wave_year": wave_year, "batch": batch,
                         "check_id": check, "is_blocking": blocking,
                         "run_id": report.run_id, "run_at": run_at,
                     })

@@ -90,6 +90,13 @@ def _docs_link(docs_dir: Path, out_dir: Path, gx_suite: str, label: str) -> str:
     return target.relative_to(out_dir).as_posix()
 
 
+def _link(docs_dir: Path, out_dir: Path, gx_suite: str, label: str) -> str:
+    return f'<a href="{_docs_link(docs_dir, out_dir, gx_suite, label)}">voir / view</a>'
+
+
+STATUS_CSS = {"reproduced": "ok", "exception": "warn", "not_reproduced": "bad"}
+
+
 def _wave_page(con, wave: int, out_dir: Path, docs_dir: Path) -> str:
     parts = [f"<h1>Rapport qualité — vague {wave} / Quality report — wave {wave}</h1>"]
     waves = con.execute("select survey, title_fr, title_en, is_synthetic, data_note, landed_n, "
@@ -138,8 +145,7 @@ def _wave_page(con, wave: int, out_dir: Path, docs_dir: Path) -> str:
              "inattendus / unexpected", "lignes / rows", "Data Docs"],
             [[_esc(r[0]), _esc(r[1]), _esc(r[2]), _esc(r[3]), _status(r[6], r[5]),
               f'<span class="num">{_esc(r[7])}</span>', f'<span class="num">{r[8]}</span>',
-              f'<a href="{_docs_link(docs_dir, out_dir, f"{survey}__{r[0]}", f"{survey}_{wave}_{r[1]}")}">'
-              "voir / view</a>"]
+              _link(docs_dir, out_dir, f"{survey}__{r[0]}", f"{survey}_{wave}_{r[1]}")]
              for r in results]))
         recon = con.execute(
             "select survey, indicator_id, segment_type, segment_value, published_value, "
@@ -156,8 +162,7 @@ def _wave_page(con, wave: int, out_dir: Path, docs_dir: Path) -> str:
             [[_esc(r[1]), f"{_esc(r[2])}={_esc(r[3])}", f'<span class="num">{r[4]:g}</span>',
               f'<span class="num">{"" if r[6] is None else f"{r[6]:.3f}"}</span>',
               f'<span class="num">{_esc(r[9])}</span>',
-              f'<span class="{"ok" if r[7] == "reproduced" else "warn" if r[7] == "exception" else "bad"}">'
-              f"{r[7]}</span>", _esc(r[8])] for r in recon]))
+              f'<span class="{STATUS_CSS[r[7]]}">{r[7]}</span>', _esc(r[8])] for r in recon]))
     parts.append(f'<p><a href="methodology_{wave}.html">Note méthodologique / Methodology</a> · '
                  '<a href="data_docs/index.html">Great Expectations Data Docs</a> · '
                  '<a href="index.html">toutes les vagues / all waves</a></p>')

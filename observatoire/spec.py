@@ -154,7 +154,8 @@ class Target:
     high: float
 
 
-def load_segments(survey: str, seeds: Path = SEEDS) -> tuple[list[SegmentDef], dict[str, list[str]]]:
+def load_segments(survey: str, seeds: Path = SEEDS
+                  ) -> tuple[list[SegmentDef], dict[str, list[str]]]:
     """Segment definitions of a survey, and the cross segment types (type -> component types)."""
     defs = [
         SegmentDef(r["segment_type"], r["segment_value"], parse_condition(r["condition"]))
@@ -193,7 +194,8 @@ def load_crosswalk(survey: str, wave_year: int, seeds: Path = SEEDS
     if not path.exists():
         return {}
     return {
-        (r["question_id"], r["option_key"] or "*"): (r["concept_id"], r["concept_option_key"] or "*")
+        (r["question_id"], r["option_key"] or "*"):
+            (r["concept_id"], r["concept_option_key"] or "*")
         for r in read_csv_rows(path)
         if r["survey"] == survey and int(r["wave_year"]) == wave_year
     }

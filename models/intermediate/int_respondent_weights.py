@@ -1,5 +1,5 @@
-"""Weights of accepted respondents: 1.0 for unweighted instruments; raking to population margins (the
-`population_margins` seed) for waves flagged `is_weighted` in the `waves` seed.
+"""Weights of accepted respondents: 1.0 for unweighted instruments; raking to population
+margins (the `population_margins` seed) for waves flagged `is_weighted` in the `waves` seed.
 
 A dbt Python model (run in-process by dbt-duckdb) so that weighting stays in the dbt lineage;
 the raking itself is observatoire.weighting.rake, tested on its own.
@@ -12,7 +12,8 @@ from observatoire.poll_weights import weigh
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    respondents = dbt.ref("int_respondents_accepted").df()[["survey", "wave_year", "respondent_key"]]
+    accepted = dbt.ref("int_respondents_accepted").df()
+    respondents = accepted[["survey", "wave_year", "respondent_key"]]
     waves = dbt.ref("waves").df()
     margins_rows = dbt.ref("population_margins").df()
     answers = dbt.ref("int_responses_decoded").df()

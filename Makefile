@@ -36,8 +36,9 @@ dev: install  ## Dagster UI on http://127.0.0.1:3000
 bench: install  ## benchmark (smallest size; FULL=1 for every size)
 	$(BIN)/python bench/run.py $(if $(FULL),--full,)
 
-lint: install  ## ruff (Python)
-	$(BIN)/ruff check observatoire orchestration tests bench
+lint: install  ## ruff (Python) and sqlfluff (SQL, duckdb dialect)
+	$(BIN)/ruff check observatoire orchestration tests bench models
+	$(BIN)/sqlfluff lint models tests/dbt --processes 2
 
 synth: install  ## regenerate the synthetic respondent files of a wave (WAVE=2024)
 	$(BIN)/python -m observatoire.synth --wave $(or $(WAVE),2024)

@@ -41,7 +41,9 @@
     {%- set by_wave = 'wave_year' in id_columns %}
     select
         {% for c in id_columns %}conditions.{{ c }}, {% endfor %}
-        {% if not by_wave %}attributes.wave_year,{% endif %}
+        {% if not by_wave -%}
+        attributes.wave_year,
+        {%- endif %}
         attributes.respondent_key
     from {{ conditions }} as conditions
     inner join {{ attributes }} as attributes

@@ -30,7 +30,8 @@ concepts as (
     union
     select survey, indicator_id, attr_key from base_conditions
     union
-    select survey, indicator_id, value_question from catalogue where coalesce(value_question, '') <> ''
+    select survey, indicator_id, value_question from catalogue
+    where coalesce(value_question, '') <> ''
 
 ),
 
@@ -41,7 +42,8 @@ flagged as (
         crosswalk.wave_year,
         concepts.indicator_id,
         max(case crosswalk.comparability
-            when 'break' then 2 when 'comparable_with_caveat' then 1 else 0 end) as level,
+            when 'break' then 2 when 'comparable_with_caveat' then 1 else 0
+        end) as level,
         string_agg(distinct crosswalk.note, '; ') as comparability_note
     from concepts
     inner join crosswalk

@@ -16,7 +16,8 @@ responses as (
 attributes as (
 
     -- routing conditions name the wave's own question ids (not concepts), or segments
-    select survey, wave_year, respondent_key, question_id as attr_key, option_key as attr_value,
+    select
+        survey, wave_year, respondent_key, question_id as attr_key, option_key as attr_value,
         is_selected
     from {{ ref('int_responses_decoded') }}
     where invalid_reason is null
@@ -82,7 +83,8 @@ expected as (
 
 duplicate_ids as (
 
-    select survey, wave_year, respondent_key, 'duplicate_id' as check_id,
+    select
+        survey, wave_year, respondent_key, 'duplicate_id' as check_id,
         'id already used at an earlier row of the file' as detail,
         'respondent_id' as column_name, null as raw_value
     from respondents
@@ -105,7 +107,8 @@ fingerprints as (
 
 duplicate_answers as (
 
-    select survey, wave_year, respondent_key, 'duplicate_answers' as check_id,
+    select
+        survey, wave_year, respondent_key, 'duplicate_answers' as check_id,
         'same answers as an earlier respondent' as detail, null as column_name, null as raw_value
     from (
         select
@@ -118,13 +121,17 @@ duplicate_answers as (
         inner join respondents using (survey, wave_year, respondent_key)
     ) as numbered
     where fingerprint_occurrence > 1
-        and answers_n >= (select cast(threshold as integer) from rules where check_id = 'duplicate_answers')
+        and answers_n >= (
+            select cast(threshold as integer) from rules
+            where check_id = 'duplicate_answers'
+        )
 
 ),
 
 invalid_answers as (
 
-    select survey, wave_year, respondent_key,
+    select
+        survey, wave_year, respondent_key,
         case when invalid_reason = 'out_of_range' then 'out_of_range' else 'invalid_code' end
             as check_id,
         invalid_reason as detail, column_name, raw_value
@@ -135,7 +142,8 @@ invalid_answers as (
 
 broken_routing as (
 
-    select responses.survey, responses.wave_year, responses.respondent_key, 'routing' as check_id,
+    select
+        responses.survey, responses.wave_year, responses.respondent_key, 'routing' as check_id,
         'answered although the routing condition "' || questions.universe || '" does not hold'
             as detail,
         responses.column_name, responses.raw_value
@@ -155,7 +163,8 @@ broken_routing as (
 
 missing_required as (
 
-    select expected.survey, expected.wave_year, expected.respondent_key,
+    select
+        expected.survey, expected.wave_year, expected.respondent_key,
         'missing_required' as check_id, 'required question unanswered' as detail,
         expected.question_id as column_name, null as raw_value
     from expected
@@ -182,21 +191,26 @@ medians as (
 
 speeders as (
 
-    select respondents.survey, respondents.wave_year, respondents.respondent_key,
+    select
+        respondents.survey, respondents.wave_year, respondents.respondent_key,
         'speeder' as check_id,
         'completed in ' || respondents.duration_seconds || ' s; wave median '
-            || medians.median_seconds || ' s' as detail,
+        || medians.median_seconds || ' s' as detail,
         'ended_at' as column_name, null as raw_value
     from respondents
     inner join medians using (survey, wave_year)
     where respondents.duration_seconds
-        < medians.median_seconds * (select cast(threshold as double) from rules where check_id = 'speeder')
+        < medians.median_seconds * (
+            select cast(threshold as double) from rules
+            where check_id = 'speeder'
+        )
 
 ),
 
 straightliners as (
 
-    select responses.survey, responses.wave_year, responses.respondent_key,
+    select
+        responses.survey, responses.wave_year, responses.respondent_key,
         'straightliner' as check_id,
         'same answer to all ' || count(*) || ' items of grid ' || questions.grid_id as detail,
         questions.grid_id as column_name, any_value(responses.raw_value) as raw_value
@@ -207,7 +221,11 @@ straightliners as (
         and questions.question_id = responses.question_id
     where questions.grid_id is not null and responses.invalid_reason is null
     group by responses.survey, responses.wave_year, responses.respondent_key, questions.grid_id
-    having count(*) >= (select cast(threshold as integer) from rules where check_id = 'straightliner')
+    having count(
+            *) >= (
+            select cast(threshold as integer) from rules
+            where check_id = 'straightliner'
+        )
         and count(distinct responses.raw_value) = 1
 
 ),

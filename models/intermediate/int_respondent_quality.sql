@@ -12,12 +12,6 @@ checks as (
 
 ),
 
-rules as (
-
-    select * from {{ ref('quality_rules') }}
-
-),
-
 per_respondent as (
 
     select
@@ -25,7 +19,7 @@ per_respondent as (
         survey,
         wave_year,
         {% for check in quality_checks() %}
-        bool_or(check_id = '{{ check }}') as is_{{ check }},
+            bool_or(check_id = '{{ check }}') as is_{{ check }},
         {% endfor %}
         bool_or(is_blocking) as is_quarantined,
         string_agg(distinct check_id, ', ' order by check_id) filter (where is_blocking)
@@ -47,7 +41,7 @@ final as (
         respondents.ended_at,
         respondents.duration_seconds,
         {% for check in quality_checks() %}
-        coalesce(per_respondent.is_{{ check }}, false) as is_{{ check }},
+            coalesce(per_respondent.is_{{ check }}, false) as is_{{ check }},
         {% endfor %}
         coalesce(per_respondent.is_quarantined, false) as is_quarantined,
         per_respondent.quarantine_reasons

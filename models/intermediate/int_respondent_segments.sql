@@ -46,7 +46,8 @@ from_options as (
 
 explicit_conditions as (
 
-    select * from segment_conditions where segment_value <> '*'
+    select * from segment_conditions
+    where segment_value <> '*'
 
 ),
 

@@ -29,9 +29,9 @@ matched as (
         and (crosswalk.option_key = responses.option_key or crosswalk.option_key = '*')
     -- an option-specific row wins over the question's '*' row
     qualify row_number() over (
-        partition by responses.respondent_key, responses.wave_year, responses.column_name
-        order by crosswalk.option_key = '*'
-    ) = 1
+            partition by responses.respondent_key, responses.wave_year, responses.column_name
+            order by crosswalk.option_key = '*'
+        ) = 1
 
 ),
 

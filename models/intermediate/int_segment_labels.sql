@@ -2,7 +2,11 @@
 -- segments made one per answer option (`*`), from the codebook's option labels.
 with segment_conditions as (
 
-    {{ explode_conditions(ref('segments'), ['survey', 'segment_type', 'segment_value', 'label_fr', 'label_en'], 'condition') }}
+    {{ explode_conditions(
+        ref('segments'),
+        ['survey', 'segment_type', 'segment_value', 'label_fr', 'label_en'],
+        'condition'
+    ) }}
 
 ),
 
@@ -52,7 +56,8 @@ explicit as (
 
 everyone as (
 
-    select survey, wave_year, 'all' as segment_type, 'all' as segment_value,
+    select
+        survey, wave_year, 'all' as segment_type, 'all' as segment_value,
         'Ensemble' as segment_label_fr, 'All respondents' as segment_label_en
     from waves
 

@@ -50,7 +50,7 @@ final as (
         profile.region,
         profile.socio_professional_category,
         {% for check in quality_checks() %}
-        respondents.is_{{ check }},
+            respondents.is_{{ check }},
         {% endfor %}
         respondents.is_quarantined,
         respondents.quarantine_reasons,

@@ -14,14 +14,14 @@ with members as (
 
     select * from {{ ref('int_indicator_members') }}
     {% if is_incremental() %}
-    where not exists (
-            select 1 from {{ this }} as published
-            where published.wave_year = int_indicator_members.wave_year
-                and published.survey = int_indicator_members.survey
-        )
-        {% if var('rebuild_waves', []) %}
-        or wave_year in ({{ var('rebuild_waves') | join(', ') }})
-        {% endif %}
+        where not exists (
+                select 1 from {{ this }} as published
+                where published.wave_year = int_indicator_members.wave_year
+                    and published.survey = int_indicator_members.survey
+            )
+            {% if var('rebuild_waves', []) %}
+                or wave_year in ({{ var('rebuild_waves') | join(', ') }})
+            {% endif %}
     {% endif %}
 
 ),
@@ -115,8 +115,11 @@ estimated as (
         end as estimate,
         case
             when unit = 'mean'
-                then sqrt(greatest(weighted_sum_squared / weighted_base
-                    - (weighted_sum / weighted_base) ^ 2, 0) * base_n / greatest(base_n - 1, 1))
+                then sqrt(greatest(
+                        weighted_sum_squared / weighted_base
+                        - (weighted_sum / weighted_base) ^ 2, 0
+                    ) * base_n / greatest(base_n - 1, 1
+                    ))
         end as standard_deviation
     from aggregated
 
@@ -165,11 +168,14 @@ final as (
         with_intervals.weighted_base,
         with_intervals.effective_n,
         case when with_intervals.base_n >= {{ var('min_publish_base') }}
-            then with_intervals.standard_error end as standard_error,
+                then with_intervals.standard_error
+        end as standard_error,
         case when with_intervals.base_n >= {{ var('min_publish_base') }}
-            then with_intervals.interval_low end as ci_low,
+                then with_intervals.interval_low
+        end as ci_low,
         case when with_intervals.base_n >= {{ var('min_publish_base') }}
-            then with_intervals.interval_high end as ci_high,
+                then with_intervals.interval_high
+        end as ci_high,
         with_intervals.base_n < {{ var('min_publish_base') }} as is_suppressed,
         case
             when with_intervals.base_n < {{ var('min_publish_base') }}

@@ -23,7 +23,8 @@ ordered as (
         lag(indicators.standard_error) over series as previous_standard_error
     from indicators
     window series as (
-        partition by indicators.survey, indicators.indicator_id, indicators.segment_type,
+        partition by
+            indicators.survey, indicators.indicator_id, indicators.segment_type,
             indicators.segment_value
         order by indicators.wave_year
     )
@@ -52,15 +53,21 @@ tested as (
     select
         *,
         comparability in ('comparable', 'comparable_with_caveat')
-            and value is not null and previous_value is not null as is_comparable,
+        and value is not null and previous_value is not null as is_comparable,
         case
-            when unit = 'share' then
-                (value - previous_value) / sqrt(
-                    ((value * effective_n + previous_value * previous_effective_n)
-                        / (effective_n + previous_effective_n))
-                    * (1 - (value * effective_n + previous_value * previous_effective_n)
-                        / (effective_n + previous_effective_n))
-                    * (1 / effective_n + 1 / previous_effective_n))
+            when unit = 'share'
+                then
+                    (value - previous_value) / sqrt(
+                        (
+                            (value * effective_n + previous_value * previous_effective_n)
+                            / (effective_n + previous_effective_n)
+                        )
+                        * (
+                            1 - (value * effective_n + previous_value * previous_effective_n)
+                            / (effective_n + previous_effective_n)
+                        )
+                        * (1 / effective_n + 1 / previous_effective_n)
+                    )
             when unit = 'mean' then
                 (value - previous_value)
                 / sqrt(standard_error ^ 2 + previous_standard_error ^ 2)
@@ -86,8 +93,9 @@ final as (
         previous_wave_year,
         previous_value,
         case when is_comparable then
-            case when unit = 'share' then 100 * (value - previous_value)
-                else value - previous_value end
+                case when unit = 'share' then 100 * (value - previous_value)
+                    else value - previous_value
+                end
         end as change,
         case when unit = 'share' then 'points' else unit end as change_unit,
         case when is_comparable and isfinite(raw_z) then raw_z end as z_statistic,

@@ -17,7 +17,7 @@ final as (
 
     select
         responses.survey || ':' || responses.wave_year || ':' || responses.respondent_key || ':'
-            || responses.question_id || ':' || responses.option_code as response_key,
+        || responses.question_id || ':' || responses.option_code as response_key,
         responses.respondent_key,
         responses.survey,
         responses.wave_year,

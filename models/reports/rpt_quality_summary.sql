@@ -15,7 +15,8 @@ checks as (
 rules as (
 
     -- checks made on respondents and their answers (wave-level checks are GX-only)
-    select * from {{ ref('quality_rules') }} where level in ('respondent', 'response')
+    select * from {{ ref('quality_rules') }}
+    where level in ('respondent', 'response')
 
 ),
 

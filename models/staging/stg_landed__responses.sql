@@ -1,5 +1,6 @@
--- One row per landed row × raw column holding an answer (keyed by file and row). Empty cells (item non-response or
--- routing) are dropped by UNPIVOT. Driven by the file's header: no SQL per question.
+-- One row per landed row × raw column holding an answer (keyed by file and row). Empty
+-- cells (item non-response or routing) are dropped by UNPIVOT. Driven by the file's header:
+-- no SQL per question.
 with source as (
 
     select * from {{ source('landed', 'respondent_files') }}

@@ -85,6 +85,20 @@ def _get_or_add(getter, adder, name):
         return adder(name)
 
 
+def _signature(expectations) -> list[tuple[str, str]]:
+    return [(e.expectation_type, json.dumps(e.configuration.kwargs, sort_keys=True, default=str))
+            for e in expectations]
+
+
+def _unchanged_suite(context, suite_name: str, expectations: list):
+    """The stored suite when it holds exactly these expectations, else None."""
+    try:
+        stored = context.suites.get(suite_name)
+    except (KeyError, LookupError, ValueError, gx_exc.DataContextError):
+        return None
+    return stored if _signature(stored.expectations) == _signature(expectations) else None
+
+
 def run_suite(context, suite_name: str, df: pd.DataFrame, expectations: list,
               batch_label: str) -> list[dict]:
     """Create/update suite ``suite_name`` with ``expectations`` and validate ``df`` against it.
@@ -95,10 +109,13 @@ def run_suite(context, suite_name: str, df: pd.DataFrame, expectations: list,
     Returns one dict per expectation: suite, expectation_type, column, kwargs_json, success,
     observed_value, unexpected_count, element_count.
     """
-    # Copies without ids: the same objects may be passed for every wave; add_or_update keeps
-    # the stored id of unchanged expectations.
-    fresh = [e.copy(deep=True, update={"id": None}) for e in expectations]
-    suite = context.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=fresh))
+    # An unchanged suite is reused as stored, so the versioned suite files (and their ids) stay
+    # identical from run to run; otherwise copies without ids replace it.
+    suite = _unchanged_suite(context, suite_name, expectations)
+    if suite is None:
+        fresh = [e.copy(deep=True, update={"id": None}) for e in expectations]
+        suite = context.suites.add_or_update(
+            gx.ExpectationSuite(name=suite_name, expectations=fresh))
 
     ds = _get_or_add(context.data_sources.get, context.data_sources.add_pandas, DATASOURCE_NAME)
     asset = _get_or_add(ds.get_asset, ds.add_dataframe_asset, suite_name)

@@ -1,0 +1,91 @@
+"""Synthetic respondent files, generated from a wave's published figures.
+
+The real respondent files are confidential. For each instrument and wave, this module builds
+a respondent-level file shaped like a survey-tool export (one row per respondent, one column per
+question or per option of a multi-select question, coded answers, timestamps, item
+non-response) whose indicators, computed with the indicator catalogue, reproduce the wave's
+published figures to their printed precision.
+
+Nothing here knows about 2024: questions and routing come from the wave's codebook, indicator
+definitions from the catalogue, and the figures to hit from the wave's targets file. The search
+is a simulated annealing over respondents' answers that respects the codebook's routing:
+  * start from answers drawn at random (quota variables from population margins);
+  * repeatedly change one answer of one respondent (re-routing what follows), keeping the
+    change when the distance to the targets does not grow (or, early on, by chance);
+  * the distance counts, for each target, how many respondents are missing to bring the
+    figure into its printed-precision interval, plus, for targets sharing a base, how far the
+    base size is from a size at which all of them are reachable at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from observatoire import spec
+from observatoire.generator.engine import Answers, Engine, Problem, load_problem
+from observatoire.generator.search import Search
+from observatoire.spec import Codebook, Target
+
+__all__ = ["Answers", "Engine", "Problem", "Search", "generate", "load_problem",
+           "write_raw_file"]
+
+
+def write_raw_file(path: Path, codebook: Codebook, respondents: list[Answers],
+                   fieldwork: tuple[date, date], rng: random.Random,
+                   median_minutes: float = 12.0) -> None:
+    """Write respondents as a survey-tool export in the canonical raw format."""
+    ids = rng.sample(range(100_000, 1_000_000), len(respondents))
+    start, end = fieldwork
+    span = max(1, int((end - start).total_seconds() if isinstance(start, datetime)
+                      else (end - start).days * 86400))
+    header = ["respondent_id", "source_row", "started_at", "ended_at", *codebook.columns()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        for row_no, (rid, answers) in enumerate(zip(ids, respondents, strict=True), start=1):
+            started = datetime.combine(start, datetime.min.time()) + timedelta(
+                seconds=rng.randrange(span))
+            duration = timedelta(seconds=int(60 * median_minutes * math.exp(rng.gauss(0, 0.35))))
+            cells = [str(rid), str(row_no), started.isoformat(sep=" "),
+                     (started + duration).isoformat(sep=" ")]
+            for q in codebook.questions:
+                value = answers.get(q.question_id)
+                if q.qtype == "multi":
+                    for o in q.options:
+                        cells.append("" if value is None else str(int(o.key in value)))
+                elif value is None:
+                    cells.append("")
+                elif q.qtype in ("scale", "numeric"):
+                    cells.append(str(value))
+                else:
+                    cells.append(q.code_for_key(str(value)))
+            writer.writerow(cells)
+
+
+def generate(codebook_path: Path, targets_path: Path, out_path: Path, *, seed: int,
+             fieldwork: tuple[date, date], seeds: Path = spec.SEEDS, weights_fn=None,
+             max_steps: int = 400_000, log=print) -> list[tuple[Target, float]]:
+    """Generate one synthetic raw file; returns the targets left unmet (empty when all met).
+
+    `weights_fn(respondents) -> list[float]` lets a weighted instrument (the public poll) fit
+    its targets on weighted figures: weights depend only on quota variables, which the search
+    does not change once drawn.
+    """
+    problem, n = load_problem(codebook_path, targets_path, seeds, log)
+    rng = random.Random(seed)
+    log(f"generating {n} synthetic respondents for {problem.codebook.instrument} "
+        f"{problem.codebook.wave_year}: {len(problem.targets)} targets")
+    search = Search(problem, n, rng)
+    if weights_fn is not None:
+        search = Search(problem, n, random.Random(seed), weights=weights_fn(search.respondents))
+    final = search.run(max_steps, progress=lambda s, lo: log(f"  step {s:>7,}: distance {lo:.2f}"))
+    if final > 0:
+        final = search.polish(log=log)
+    log(f"  done: distance {final:.3f}")
+    write_raw_file(out_path, problem.codebook, search.respondents, fieldwork, rng)
+    return search.unmet()

@@ -1,0 +1,282 @@
+"""Simulated annealing over respondents' answers, towards a wave's published figures."""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+
+from observatoire.generator.engine import Answers, Engine, Problem
+from observatoire.generator.polish import PolishMixin
+from observatoire.spec import Target
+
+
+def _target_loss(t: Target, unit: str, num: float, den: float) -> float:
+    if unit == "count":
+        # Counts are structural (segment sizes); weigh them more so they are fixed early.
+        return 3.0 * abs(num - t.value)
+    if den <= 0:
+        return 5.0
+    scale = 100.0 if unit == "share" else 1.0
+    lo, hi = t.low / scale * den, t.high / scale * den
+    return max(0.0, lo - num, num - hi)
+
+
+def _feasible_sizes(group: list[Target], units: list[str], max_n: int) -> set[int]:
+    """Base sizes n at which every share target of the group has an integer numerator inside
+    its interval (unweighted case)."""
+    sizes = set()
+    for n in range(1, max_n + 1):
+        ok = True
+        for t, unit in zip(group, units, strict=True):
+            if unit != "share":
+                continue
+            lo, hi = t.low / 100 * n, t.high / 100 * n
+            if math.ceil(lo - 1e-9) > math.floor(hi + 1e-9):
+                ok = False
+                break
+        if ok:
+            sizes.add(n)
+    return sizes
+
+
+class Search(PolishMixin):
+    """Simulated annealing over the answers of n respondents."""
+
+    def __init__(self, problem: Problem, n: int, rng: random.Random,
+                 weights: list[float] | None = None):
+        self.p, self.n, self.rng = problem, n, rng
+        self.eng = Engine(problem)
+        self.position = {q.question_id: i for i, q in enumerate(problem.codebook.questions)}
+        self.prefix = {q.question_id: [x.question_id for x in problem.codebook.questions[:i]]
+                       for i, q in enumerate(problem.codebook.questions)}
+        self.weights = weights or [1.0] * n
+        # Weights depend on the quota variables: with weights given, those answers are frozen.
+        self.frozen = ({q for var in problem.margins for q in var.split("*")}
+                       if weights else set())
+        self.units = [problem.indicators[t.indicator_id].unit for t in problem.targets]
+        self.sample_margins = self._sample_margins()
+        self.respondents = [self._initial() for _ in range(n)]
+        self.contrib = [self.eng.contributions(a, w)
+                        for a, w in zip(self.respondents, self.weights, strict=True)]
+        k = len(problem.targets)
+        self.num = [sum(c[i][0] for c in self.contrib) for i in range(k)]
+        self.den = [sum(c[i][1] for c in self.contrib) for i in range(k)]
+        self._build_groups()
+        self.levers = [self._levers(t) for t in problem.targets]
+
+    def _sample_margins(self) -> dict[str, tuple[list, list[float]]]:
+        """Quota variables are drawn from the population margins, distorted at random (as an
+        online panel's achieved sample is), so that weighting has something to correct."""
+        out = {}
+        for var, dist in self.p.margins.items():
+            cats = list(dist)
+            out[var] = (cats, [dist[c] * math.exp(self.rng.gauss(0, 0.3)) for c in cats])
+        return out
+
+    def _initial(self) -> Answers:
+        answers: Answers = {}
+        for var, (cats, shares) in self.sample_margins.items():
+            pick = self.rng.choices(cats, weights=shares)[0]
+            for qid, key in zip(var.split("*"), pick, strict=True):
+                answers[qid] = key
+        self.eng.route(answers, self.rng)
+        return answers
+
+    def _build_groups(self) -> None:
+        """Targets sharing base and segment share one base size: precompute feasible sizes."""
+        weighted = any(w != 1.0 for w in self.weights)
+        groups: dict[tuple, list[int]] = {}
+        for i, t in enumerate(self.p.targets):
+            ind = self.p.indicators[t.indicator_id]
+            if ind.unit == "share" and not weighted:
+                key = (ind.base, t.segment_type, t.segment_value)
+                groups.setdefault(key, []).append(i)
+        self.groups = []
+        for members in groups.values():
+            sizes = _feasible_sizes([self.p.targets[i] for i in members],
+                                    [self.units[i] for i in members], self.n)
+            if sizes:
+                self.groups.append((members, sorted(sizes)))
+        self.group_of = {i: g for g, (members, _) in enumerate(self.groups) for i in members}
+
+    def _levers(self, t: Target) -> list[str]:
+        """Questions whose answers move a target: its conditions, its segment, their routing."""
+        ind = self.p.indicators[t.indicator_id]
+        keys = [k for k, _ in ind.numerator + ind.base]
+        if ind.value_question:
+            keys.append(ind.value_question)
+        seg_types = self.p.crosses.get(t.segment_type, [t.segment_type])
+        for sd in self.p.segments:
+            if sd.segment_type in seg_types or any(k == "segment." + sd.segment_type for k in keys):
+                keys += [k for k, _ in sd.condition]
+        qs = self.eng.questions
+        out: list[str] = []
+        for k in keys:
+            if k in qs and k not in out:
+                out.append(k)
+                out += [u for u, _ in qs[k].universe if u in qs and u not in out]
+        return [q for q in (out or list(qs)) if q not in self.frozen] or list(qs)
+
+    def target_loss(self, i: int) -> float:
+        return _target_loss(self.p.targets[i], self.units[i], self.num[i], self.den[i])
+
+    def group_loss(self, g: int) -> float:
+        members, sizes = self.groups[g]
+        n = self.den[members[0]]
+        at = bisect.bisect_left(sizes, n)
+        near = [sizes[j] for j in (at - 1, at) if 0 <= j < len(sizes)]
+        return min(abs(n - s) for s in near)
+
+    def total_loss(self) -> float:
+        return (sum(self.target_loss(i) for i in range(len(self.p.targets)))
+                + sum(self.group_loss(g) for g in range(len(self.groups))))
+
+    def _mutate(self, answers: Answers, qid: str) -> bool:
+        q = self.eng.questions[qid]
+        if qid not in answers or qid in self.frozen:
+            return False
+        current, rng = answers[qid], self.rng
+        keys = [o.key for o in q.options]
+        if not q.is_required and rng.random() < 0.08:
+            answers[qid] = None if current is not None else self.eng.fresh_answer(q, rng, 0)
+        elif q.qtype == "multi":
+            chosen = set(current or ())
+            chosen ^= {rng.choice(keys)}
+            if q.is_required and not chosen:
+                return False
+            answers[qid] = frozenset(chosen)
+        elif q.qtype in ("scale", "numeric"):
+            base = current if current is not None else int(rng.choice(keys))
+            new = base + rng.choice((-2, -1, 1, 2))
+            if str(new) not in keys:
+                return False
+            answers[qid] = new
+        else:
+            answers[qid] = rng.choice([k for k in keys if k != current])
+        self.eng.route(answers, rng, start=self.position[qid] + 1, donors=self.respondents)
+        return True
+
+    def run(self, max_steps: int = 400_000, progress=None, cycle: int = 50_000) -> float:
+        """Anneal until every target is met or max_steps; returns the final distance.
+
+        The temperature falls over cycles of `cycle` steps and is raised again at the start
+        of each cycle, to leave local minima; the best state seen is kept."""
+        loss = self.total_loss()
+        best = (loss, list(self.respondents))
+        k = len(self.p.targets)
+        for step in range(max_steps):
+            if loss <= 1e-9:
+                break
+            if step % cycle == 0 and step:
+                if best[0] < loss - 1e-9:
+                    self._restore(best[1])
+                    loss = self.total_loss()
+            temperature = 1.0 * (1 - (step % cycle) / cycle) ** 3 + 1e-3
+            unmet = [i for i in range(k) if self.target_loss(i) > 0]
+            unmet += [m[0] for g, (m, _) in enumerate(self.groups) if self.group_loss(g) > 0]
+            i = self.rng.choice(unmet) if unmet else self.rng.randrange(k)
+            moved = self._propose(self.rng.choice(self.levers[i]))
+            if not moved:
+                continue
+            delta = self._apply(moved)
+            if delta is None:
+                continue
+            if delta <= 0 or self.rng.random() < math.exp(-delta / temperature):
+                loss += delta
+                if loss < best[0] - 1e-9:
+                    best = (loss, list(self.respondents))
+            else:
+                self._apply([(r, old, new) for r, new, old in moved])
+            if progress and step % 20_000 == 0:
+                progress(step, loss)
+        if best[0] < loss - 1e-9:
+            self._restore(best[1])
+        return self.total_loss()
+
+    def _propose(self, qid: str) -> list[tuple[int, Answers, Answers]]:
+        """A move: (respondent, new answers, old answers) for one or two respondents.
+
+        Moves change one answer; swap one answer between two respondents (which keeps that
+        answer's overall distribution); or swap, between two respondents, the answers from
+        question `qid` to the end of the questionnaire, which moves a whole consistent answer
+        path onto another respondent's profile."""
+        r = self.rng.randrange(self.n)
+        old = self.respondents[r]
+        kind = self.rng.random()
+        if kind < 0.4:
+            new = dict(old)
+            return [(r, new, old)] if self._mutate(new, qid) else []
+        r2 = self._partner(r, qid)
+        old2 = self.respondents[r2]
+        if (r2 == r or qid in self.frozen or qid not in old or qid not in old2
+                or old[qid] == old2[qid]):
+            return []
+        if kind < 0.7:
+            tail = {qid}
+        else:
+            tail = {q.question_id for q in self.p.codebook.questions[self.position[qid]:]
+                    if q.question_id not in self.frozen}
+        new = {q: v for q, v in old.items() if q not in tail}
+        new2 = {q: v for q, v in old2.items() if q not in tail}
+        new.update({q: v for q, v in old2.items() if q in tail})
+        new2.update({q: v for q, v in old.items() if q in tail})
+        for answers in (new, new2):
+            self.eng.route(answers, self.rng, start=0, donors=self.respondents)
+        return [(r, new, old), (r2, new2, old2)]
+
+    def _partner(self, r: int, qid: str, candidates: int = 12) -> int:
+        """A swap partner for respondent r: among a few random respondents, one who answered
+        the questions before `qid` most alike (so that a swap moves few other figures)."""
+        before = self.prefix[qid]
+        mine = self.respondents[r]
+        best, best_distance = r, None
+        for _ in range(candidates):
+            other = self.rng.randrange(self.n)
+            theirs = self.respondents[other]
+            if other == r or qid not in theirs or theirs[qid] == mine.get(qid):
+                continue
+            distance = sum(mine.get(q) != theirs.get(q) for q in before)
+            if best_distance is None or distance < best_distance:
+                best, best_distance = other, distance
+        return best
+
+    def _apply(self, moved: list[tuple[int, Answers, Answers]]) -> float | None:
+        """Install new answers, update the running sums; returns the change in distance."""
+        k = len(self.p.targets)
+        updates = []
+        for r, new, _ in moved:
+            contrib = self.eng.contributions(new, self.weights[r])
+            updates.append((r, new, contrib))
+        changed = sorted({j for r, _, c in updates for j in range(k) if c[j] != self.contrib[r][j]})
+        groups = {self.group_of[j] for j in changed if j in self.group_of}
+        before = (sum(self.target_loss(j) for j in changed)
+                  + sum(self.group_loss(g) for g in groups))
+        for r, new, contrib in updates:
+            for j in changed:
+                self.num[j] += contrib[j][0] - self.contrib[r][j][0]
+                self.den[j] += contrib[j][1] - self.contrib[r][j][1]
+            self.respondents[r], self.contrib[r] = new, contrib
+        after = (sum(self.target_loss(j) for j in changed)
+                 + sum(self.group_loss(g) for g in groups))
+        return after - before
+
+    def _restore(self, respondents: list[Answers]) -> None:
+        self.respondents = list(respondents)
+        self.contrib = [self.eng.contributions(a, w)
+                        for a, w in zip(self.respondents, self.weights, strict=True)]
+        k = len(self.p.targets)
+        self.num = [sum(c[i][0] for c in self.contrib) for i in range(k)]
+        self.den = [sum(c[i][1] for c in self.contrib) for i in range(k)]
+
+    def unmet(self) -> list[tuple[Target, float]]:
+        """Targets still outside their interval, with the computed value."""
+        out = []
+        for i, t in enumerate(self.p.targets):
+            if self.target_loss(i) > 0:
+                den = self.den[i]
+                scale = 100.0 if self.units[i] == "share" else 1.0
+                value = self.num[i] if self.units[i] == "count" else (
+                    scale * self.num[i] / den if den else float("nan"))
+                out.append((t, value))
+        return out

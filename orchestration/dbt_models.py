@@ -1,0 +1,206 @@
+"""Every dbt seed, model and test as Dagster assets and asset checks (dagster-dbt).
+
+The manifest is prepared when the code location loads: `dagster dev` re-parses on each load
+(`prepare_if_dev`); elsewhere (CLI, tests, a deployed code server) `dbt parse` runs only when
+the manifest is missing or older than the dbt sources. Parsing never opens the warehouse.
+
+Each run calls `dbt build` in a subprocess with its own target folder beside the warehouse, so
+concurrent builds (tests, another developer) never share artefacts. dbt reads every landed wave;
+tables are rebuilt, except `fct_indicator`, incremental by wave: a run computes the waves not
+yet built, and recomputes the run's waves only when asked (`rebuild_waves` run config).
+"""
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, Config, Output
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+from pydantic import Field
+
+from observatoire.dbt_runner import dbt_env
+from observatoire.spec import PROJECT_ROOT
+from orchestration.landing import PUBLISHED_FIGURES_KEY, instrument_key
+from orchestration.partitions import instruments, waves_partitions
+from orchestration.resources import ObservatoireSettings
+
+MANIFEST_TARGET = Path("target") / "dagster"
+DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
+# dbt sources read by glob; in Dagster they are the per-instrument landed assets.
+INSTRUMENT_SOURCES = {AssetKey(["landed", "respondent_files"]), AssetKey(["landed", "codebooks"])}
+
+
+
+def _venv_tools_on_path() -> None:
+    """`make` runs .venv/bin/... without activating the venv: let subprocesses find `dbt`."""
+    bin_dir = str(Path(sys.executable).parent)
+    if shutil.which("dbt") is None and Path(bin_dir, "dbt").exists():
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+dbt_env()
+_venv_tools_on_path()
+dbt_project = DbtProject(project_dir=PROJECT_ROOT, target_path=MANIFEST_TARGET,
+                         profiles_dir=PROJECT_ROOT)
+
+
+def _newest_source_mtime(root: Path) -> float:
+    newest = 0.0
+    for part in DBT_SOURCES:
+        path = root / part
+        files = path.rglob("*") if path.is_dir() else [path]
+        for file in files:
+            if file.suffix in {".sql", ".yml", ".yaml", ".md", ".py", ".csv"} and file.is_file():
+                newest = max(newest, file.stat().st_mtime)
+    return newest
+
+
+def prepare_manifest(project: DbtProject = dbt_project) -> Path:
+    """Make sure `project.manifest_path` exists and is current; return it."""
+    # Parse with the default warehouse path: dbt's partial parse is keyed on the rendered
+    # profile, so the default refresh (make run, dagster dev) can reuse it.
+    with ObservatoireSettings.from_env().dbt_environment():
+        if project.preparer.using_dagster_dev():
+            project.prepare_if_dev()
+        elif (not project.manifest_path.exists()
+              or project.manifest_path.stat().st_mtime < _newest_source_mtime(project.project_dir)):
+            project.preparer.prepare(project)
+    return project.manifest_path
+
+
+class ObservatoireTranslator(DagsterDbtTranslator):
+    """Asset groups by dbt layer; the glob sources become the per-instrument landed assets."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "config"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
+
+    def get_asset_spec(self, manifest, unique_id, project) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if not any(dep.asset_key in INSTRUMENT_SOURCES for dep in spec.deps):
+            return spec
+        deps = [d for d in spec.deps if d.asset_key not in INSTRUMENT_SOURCES]
+        deps += [instrument_key(i) for i in instruments()]
+        return spec.replace_attributes(deps=deps)
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if (dbt_resource_props["resource_type"] == "source"
+                and dbt_resource_props["name"] == "published_figures"):
+            return PUBLISHED_FIGURES_KEY
+        return super().get_asset_key(dbt_resource_props)
+
+
+translator = ObservatoireTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def relations(manifest: Mapping[str, Any]) -> dict[AssetKey, str]:
+    """`schema.table` of each dbt table (models and seeds materialised as tables)."""
+    found = {}
+    for node in manifest["nodes"].values():
+        materialized = node.get("config", {}).get("materialized")
+        if node["resource_type"] == "seed" or materialized in {"table", "incremental"}:
+            found[translator.get_asset_key(node)] = f"{node['schema']}.{node['alias']}"
+    return found
+
+
+def _row_counts(warehouse: Path, tables: dict[AssetKey, str]) -> dict[AssetKey, int]:
+    """Row counts, read-only, once dbt (the only writer) has exited."""
+    counts = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for key, relation in tables.items():
+            try:
+                counts[key] = con.execute(f"select count(*) from {relation}").fetchone()[0]
+            except duckdb.Error:
+                continue  # not built in this run (dbt skipped it after a failure)
+    return counts
+
+
+def _run_target(settings: ObservatoireSettings, run_id: str) -> Path:
+    """A fresh target folder for this run, seeded with the manifest's partial parse."""
+    target = settings.dbt_runs_path / run_id
+    target.mkdir(parents=True, exist_ok=True)
+    partial = dbt_project.manifest_path.parent / "partial_parse.msgpack"
+    if partial.exists() and not (target / partial.name).exists():
+        shutil.copy(partial, target / partial.name)
+    return target
+
+
+class DbtBuildConfig(Config):
+    """Run options (launchpad in the UI, `observatoire run --rebuild` on the command line)."""
+
+    rebuild_waves: bool = Field(
+        default=False,
+        description="Recompute fct_indicator for the run's waves even if already built (past "
+                    "waves are immutable by default: dbt var `rebuild_waves`).")
+    full_refresh: bool = Field(default=False, description="dbt build --full-refresh")
+
+
+def build_args(settings: ObservatoireSettings, config: DbtBuildConfig,
+               waves: list[str]) -> list[str]:
+    """`dbt build` arguments for a run of `waves`."""
+    dbt_vars = settings.dbt_vars()
+    if config.rebuild_waves:
+        dbt_vars["rebuild_waves"] = [int(w) for w in waves]
+    args = ["build"]
+    if config.full_refresh:
+        args.append("--full-refresh")
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
+    return args
+
+
+@dbt_assets(
+    manifest=prepare_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    partitions_def=waves_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    name="observatoire_dbt",
+)
+def observatoire_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
+                     settings: ObservatoireSettings, config: DbtBuildConfig) -> Iterator[Any]:
+    """`dbt build` (seeds, models, tests) into the warehouse; row counts added to each table."""
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    target = _run_target(settings, context.run.run_id)
+    args = build_args(settings, config, context.partition_keys)
+    context.log.info(f"dbt {' '.join(args)} -> {settings.warehouse_path} (target {target}); "
+                     f"waves {context.partition_keys}")
+    with settings.dbt_environment():
+        invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
+    events = list(invocation.stream())  # dbt holds the write lock until it exits
+    counts = _row_counts(settings.warehouse_path, relations(invocation.manifest)) \
+        if settings.warehouse_path.exists() else {}
+    for event in events:
+        if isinstance(event, Output):
+            key = context.asset_key_for_output(event.output_name)
+            if key in counts:
+                event = event.with_metadata({**event.metadata, "dagster/row_count": counts[key],
+                                             "waves": ", ".join(context.partition_keys)})
+        yield event
+    if not invocation.is_successful():
+        raise RuntimeError(f"dbt build failed; see the step log and {target}/dbt.log")
+    shutil.rmtree(target, ignore_errors=True)  # kept when the build failed, for its logs
+
+
+def layer_keys(layers: tuple[str, ...]) -> list[AssetKey]:
+    """Keys of the dbt models in the given layers (asset groups)."""
+    return sorted((s.key for s in observatoire_dbt.specs if s.group_name in layers),
+                  key=lambda k: k.to_user_string())
+
+
+def model_key(name: str) -> AssetKey:
+    """Asset key of the dbt model `name`."""
+    return next(s.key for s in observatoire_dbt.specs if s.key.path[-1] == name)

@@ -1,0 +1,28 @@
+"""Dagster code location: the yearly refresh, from landed files to the published warehouse."""
+
+from dagster import Definitions, in_process_executor
+from dagster_dbt import DbtCliResource
+
+from orchestration.dbt_models import dbt_project, observatoire_dbt
+from orchestration.jobs import refresh_job
+from orchestration.landing import landing_assets
+from orchestration.publish import auditor_report, observatoire_snapshot
+from orchestration.quality_checks import great_expectations_suites
+from orchestration.resources import ObservatoireSettings
+from orchestration.schedules import yearly_refresh
+from orchestration.sensors import landing_sensor
+
+defs = Definitions(
+    assets=[*landing_assets(), observatoire_dbt, observatoire_snapshot, auditor_report],
+    asset_checks=[great_expectations_suites],
+    jobs=[refresh_job],
+    schedules=[yearly_refresh],
+    sensors=[landing_sensor],
+    resources={
+        "settings": ObservatoireSettings.from_env(),
+        "dbt": DbtCliResource(project_dir=dbt_project),
+    },
+    # Steps run one after another in the run's process: the warehouse has one writer at a time
+    # (DuckDB), the chain is sequential anyway, and no process is spawned per step.
+    executor=in_process_executor,
+)

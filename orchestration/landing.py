@@ -1,0 +1,145 @@
+"""Landed files as assets: one per instrument (respondent file + codebook) and one for the
+published figures, partitioned by wave.
+
+Materialising a partition checks what landed for that wave (one respondent file and one
+codebook per fielded instrument, a row in seeds/waves.csv) and records it: file names,
+sha256, rows, columns. The files themselves stay where they landed; dbt reads them in place.
+"""
+
+import csv
+import hashlib
+from pathlib import Path
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from observatoire.spec import SEEDS, read_csv_rows
+from orchestration.partitions import LANDED_NAME, instruments, waves_partitions
+from orchestration.resources import ObservatoireSettings
+
+LANDING_GROUP = "landing"
+PUBLISHED_FIGURES_KEY = AssetKey(["landed", "published_figures"])
+
+
+def instrument_key(instrument: str) -> AssetKey:
+    return AssetKey(["landed", instrument])
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _csv_shape(path: Path) -> tuple[int, int]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        return sum(1 for _ in reader), len(header)
+
+
+def _files(folder: Path, stem: str, wave: str) -> list[Path]:
+    return [p for p in sorted(folder.glob(f"{stem}_{wave}*.csv"))
+            if (m := LANDED_NAME.match(p.name)) and m["stem"] == stem and m["wave"] == wave]
+
+
+def inspect_instrument(landing_root: Path, instrument: str, wave: str, waves_csv: Path) -> dict:
+    """What landed for one instrument and wave; raises ValueError when it cannot be built."""
+    raw = _files(landing_root / "raw", instrument, wave)
+    codebooks = _files(landing_root / "codebooks", instrument, wave)
+    if not raw and not codebooks:
+        return {"fielded": False, "files": [], "respondents": 0}
+    if len(raw) > 1:
+        raise ValueError(f"{len(raw)} respondent files for {instrument} {wave}: "
+                         f"{[p.name for p in raw]} (dbt would read them all)")
+    if not raw:
+        raise ValueError(f"codebook {codebooks[0].name} landed without a respondent file "
+                         f"{instrument}_{wave}[__tag].csv in {landing_root / 'raw'}")
+    if not codebooks:
+        raise ValueError(f"respondent file {raw[0].name} landed without its codebook "
+                         f"codebooks/{instrument}_{wave}.csv")
+    rows = read_csv_rows(waves_csv)
+    if not any(r["survey"] == instrument and r["wave_year"] == wave for r in rows):
+        raise ValueError(f"no row for {instrument} {wave} in {waves_csv}")
+    respondents, columns = _csv_shape(raw[0])
+    questions = len({r["question_id"] for r in read_csv_rows(codebooks[0])})
+    return {
+        "fielded": True,
+        "files": [str(p) for p in raw + codebooks],
+        "sha256": {p.name: sha256(p) for p in raw + codebooks},
+        "respondents": respondents,
+        "columns": columns,
+        "questions": questions,
+    }
+
+
+def _instrument_asset(instrument: str) -> AssetsDefinition:
+    @asset(
+        key=instrument_key(instrument),
+        group_name=LANDING_GROUP,
+        partitions_def=waves_partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        kinds={"csv"},
+        description=f"Respondent file and codebook of the `{instrument}` instrument, as landed "
+                    f"in `<landing_root>/raw/` and `<landing_root>/codebooks/`.",
+    )
+    def landed_instrument(context: AssetExecutionContext,
+                          settings: ObservatoireSettings) -> MaterializeResult:
+        per_wave = {}
+        for wave in context.partition_keys:
+            found = inspect_instrument(settings.landing_path, instrument, wave,
+                                       SEEDS / "waves.csv")  # a dbt seed
+            if not found["fielded"]:
+                context.log.warning(f"{instrument} was not fielded in {wave}: no file landed")
+            per_wave[wave] = found
+        return MaterializeResult(metadata={
+            "waves": MetadataValue.json(sorted(per_wave)),
+            "dagster/row_count": sum(f["respondents"] for f in per_wave.values()),
+            "respondents_by_wave": MetadataValue.json(
+                {w: f["respondents"] for w, f in per_wave.items()}),
+            "files": MetadataValue.json({w: f.get("sha256", {}) for w, f in per_wave.items()}),
+            "questions_by_wave": MetadataValue.json(
+                {w: f.get("questions", 0) for w, f in per_wave.items()}),
+        })
+
+    landed_instrument.__name__ = f"landed_{instrument}"
+    return landed_instrument
+
+
+@asset(
+    key=PUBLISHED_FIGURES_KEY,
+    group_name=LANDING_GROUP,
+    partitions_def=waves_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    kinds={"csv"},
+    description="The figures each wave published, as data: `<landing_root>/published/"
+                "published_figures_<wave>.csv` (reconciliation reference).",
+)
+def landed_published_figures(context: AssetExecutionContext,
+                             settings: ObservatoireSettings) -> MaterializeResult:
+    files, rows = {}, {}
+    for wave in context.partition_keys:
+        path = settings.landing_path / "published" / f"published_figures_{wave}.csv"
+        if not path.exists():
+            raise ValueError(f"wave {wave} has no published figures file {path}")
+        files[path.name] = sha256(path)
+        rows[wave] = _csv_shape(path)[0]
+    return MaterializeResult(metadata={
+        "waves": MetadataValue.json(sorted(rows)),
+        "dagster/row_count": sum(rows.values()),
+        "figures_by_wave": MetadataValue.json(rows),
+        "files": MetadataValue.json(files),
+    })
+
+
+def landing_assets() -> list[AssetsDefinition]:
+    return [*(_instrument_asset(i) for i in instruments()), landed_published_figures]

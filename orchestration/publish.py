@@ -1,0 +1,101 @@
+"""The published BI snapshot and the auditor's report, downstream of the warehouse.
+
+The snapshot depends on every mart and report, so the blocking Great Expectations check on
+`fct_response` (and any failed dbt build) stops it: the published files then stay untouched.
+"""
+
+import shutil
+import uuid
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    DagsterEventType,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from observatoire import publish as publisher
+from orchestration.dbt_models import layer_keys
+from orchestration.partitions import waves_partitions
+from orchestration.quality_checks import GX_CHECK_KEY
+from orchestration.resources import ObservatoireSettings
+
+PUBLISH_GROUP = "publish"
+SNAPSHOT_KEY = AssetKey(["published", "observatoire_snapshot"])
+REPORT_KEY = AssetKey(["published", "auditor_report"])
+
+
+def _quarantined(context: AssetExecutionContext) -> int | None:
+    """Respondents quarantined by this run's GX check (its metadata), if it ran."""
+    records = context.instance.get_records_for_run(
+        context.run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+    for record in reversed(records):
+        evaluation = record.event_log_entry.dagster_event.asset_check_evaluation_data
+        if evaluation.asset_check_key == GX_CHECK_KEY and "quarantined" in evaluation.metadata:
+            return evaluation.metadata["quarantined"].value
+    return None
+
+
+@asset(
+    key=SNAPSHOT_KEY,
+    deps=layer_keys(("marts", "reports")),
+    group_name=PUBLISH_GROUP,
+    partitions_def=waves_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    kinds={"duckdb", "parquet"},
+    description="Read-only DuckDB snapshot for BI (aggregate marts, reconciliation, quality "
+                "tables; never respondent-level) and its Parquet export, swapped in atomically.",
+)
+def observatoire_snapshot(context: AssetExecutionContext,
+                          settings: ObservatoireSettings) -> MaterializeResult:
+    result = publisher.publish(settings.warehouse_path, settings.published_path,
+                               run_id=context.run.run_id)
+    context.log.info(f"published {result.snapshot} ({len(result.tables)} tables)")
+    quarantined = _quarantined(context)
+    return MaterializeResult(metadata={
+        "path": MetadataValue.path(str(result.snapshot)),
+        "parquet": MetadataValue.path(str(result.parquet_dir)),
+        "waves": MetadataValue.json(result.waves),
+        "run_waves": ", ".join(context.partition_keys),
+        "tables": MetadataValue.json(result.tables),
+        "excluded_respondent_level": MetadataValue.json(result.excluded),
+        "dagster/row_count": result.tables.get("marts.fct_indicator", 0),
+        "published_at": result.published_at,
+        **({"quarantined": quarantined} if quarantined is not None else {}),
+    })
+
+
+@asset(
+    key=REPORT_KEY,
+    deps=[SNAPSHOT_KEY],
+    group_name=PUBLISH_GROUP,
+    partitions_def=waves_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    kinds={"html"},
+    description="The auditor's report (observatoire.report.build_report): per-wave quality and "
+                "reconciliation pages, offline Data Docs. Swapped in like the snapshot.",
+)
+def auditor_report(context: AssetExecutionContext,
+                   settings: ObservatoireSettings) -> MaterializeResult:
+    from observatoire.report import build_report  # the quality side owns the report
+
+    link = settings.report_path
+    link.parent.mkdir(parents=True, exist_ok=True)
+    build_dir = link.parent / f".{link.name}-{uuid.uuid4().hex[:8]}"
+    try:
+        index = build_report(settings.warehouse_path, build_dir, project_root=settings.root)
+        relative = index.resolve().relative_to(build_dir.resolve())
+    except BaseException:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise
+    publisher.swap_dir(build_dir, link)
+    index = link / relative
+    context.log.info(f"auditor's report: {index}")
+    return MaterializeResult(metadata={
+        "index": MetadataValue.path(str(index)),
+        "url": MetadataValue.url(index.as_uri()),
+        "run_waves": ", ".join(context.partition_keys),
+    })

@@ -1,0 +1,97 @@
+"""The Great Expectations suites as a blocking asset check (plain `@asset_check`, no dagster-ge).
+
+`observatoire.quality.validate_wave` runs the suites of one wave on the built warehouse and
+stores the results in `quality.dq_validation_result`. The check validates the run's waves and
+every other wave present in the warehouse, because the published snapshot carries them all: a
+blocking failure anywhere stops the publish step downstream.
+"""
+
+from pathlib import Path
+
+import duckdb
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    MetadataValue,
+    asset_check,
+)
+
+from orchestration.dbt_models import model_key
+from orchestration.partitions import waves_partitions
+from orchestration.resources import ObservatoireSettings
+
+CHECKED_ASSET = model_key("fct_response")
+CHECK_NAME = "great_expectations_suites"
+GX_CHECK_KEY = AssetCheckKey(CHECKED_ASSET, CHECK_NAME)
+
+
+def waves_in_warehouse(warehouse: Path) -> list[int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return [r[0] for r in con.execute(
+            "select distinct wave_year from marts.dim_wave order by 1").fetchall()]
+
+
+def run_suites(settings: ObservatoireSettings, run_waves: list[int], log=None) -> dict:
+    """validate_wave for every wave to publish; a summary for the check's metadata."""
+    from observatoire.quality import validate_wave  # the quality module owns the suites
+
+    waves = sorted(set(run_waves) | set(waves_in_warehouse(settings.warehouse_path)))
+    summary = {"success": True, "waves": {}, "quarantined": 0, "blocking_failures": []}
+    for wave in waves:
+        report = validate_wave(settings.warehouse_path, wave, project_root=settings.root,
+                               landing_root=settings.landing_path,
+                               log=log.debug if log else (lambda *_: None))
+        failed = [r for r in report.results if r.get("success") is False]
+        summary["waves"][str(wave)] = {
+            "success": bool(report.success),
+            "quarantined": int(report.quarantined),
+            "expectations": len(report.results),
+            "failed_expectations": len(failed),
+            "blocking_failures": list(report.blocking_failures),
+        }
+        summary["success"] &= bool(report.success)
+        summary["quarantined"] += int(report.quarantined)
+        summary["blocking_failures"] += [f"{wave}: {f}" for f in report.blocking_failures]
+        if log:
+            log.info(f"GX wave {wave}: success={report.success}, "
+                     f"quarantined={report.quarantined}, failed={len(failed)}")
+    return summary
+
+
+@asset_check(
+    asset=CHECKED_ASSET,
+    name=CHECK_NAME,
+    blocking=True,
+    description="Great Expectations suites (observatoire.quality) on the built warehouse, for "
+                "every wave it holds. Blocking: a failure stops the publish step.",
+)
+def great_expectations_suites(context: AssetCheckExecutionContext,
+                              settings: ObservatoireSettings) -> AssetCheckResult:
+    run_waves = [int(w) for w in _run_partition_keys(context)]
+    summary = run_suites(settings, run_waves, log=context.log)
+    return AssetCheckResult(
+        passed=summary["success"],
+        severity=AssetCheckSeverity.ERROR,
+        description=None if summary["success"] else
+        "blocking failures: " + "; ".join(summary["blocking_failures"])[:1000],
+        metadata={
+            "waves": MetadataValue.json(summary["waves"]),
+            "quarantined": summary["quarantined"],
+            "blocking_failures": MetadataValue.json(summary["blocking_failures"]),
+        },
+    )
+
+
+def _run_partition_keys(context: AssetCheckExecutionContext) -> list[str]:
+    """The wave keys of the run (a single wave, or a range for `make run` and backfills)."""
+    tags = context.run.tags
+    if "dagster/partition" in tags:
+        return [tags["dagster/partition"]]
+    start = tags.get("dagster/asset_partition_range_start")
+    end = tags.get("dagster/asset_partition_range_end")
+    if start and end:
+        keys = waves_partitions.get_partition_keys(dynamic_partitions_store=context.instance)
+        return keys[keys.index(start): keys.index(end) + 1]
+    return []

@@ -1,0 +1,148 @@
+"""One-shot refreshes through Dagster, in process: the CLI (`observatoire run`) and tests launch
+the same `refresh` job the schedule, the sensor and the UI launch.
+"""
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster import AssetKey, DagsterEventType, DagsterInstance, Definitions
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from orchestration.partitions import known_waves, sync_waves
+from orchestration.resources import ObservatoireSettings
+
+DAGSTER_YAML = """\
+# Written by `observatoire` when absent. Local instance of the observatoire's Dagster.
+telemetry:
+  enabled: false
+# One refresh at a time: the warehouse has a single writer (DuckDB).
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+"""
+
+
+def ensure_dagster_home(home: Path) -> Path:
+    """Create DAGSTER_HOME with a dagster.yaml (telemetry off) if it has none."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    return home
+
+
+@dataclass
+class RefreshResult:
+    success: bool
+    run_id: str
+    waves: list[str]
+    settings: ObservatoireSettings
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def snapshot(self) -> Path:
+        return self.settings.published_path / "observatoire.duckdb"
+
+    @property
+    def report_index(self) -> Path:
+        return self.settings.report_path / "index.html"
+
+
+def _step_printer(progress: Callable[[str], None]):
+    started: dict[str, float] = {}
+
+    def on_event(entry) -> None:
+        event = entry.dagster_event
+        if event is None:
+            return
+        step = event.step_key or ""
+        kind = event.event_type
+        if kind == DagsterEventType.STEP_START:
+            started[step] = time.perf_counter()
+            progress(f"==> {step}")
+        elif kind == DagsterEventType.STEP_SUCCESS:
+            seconds = time.perf_counter() - started.get(step, time.perf_counter())
+            progress(f"    ok in {seconds:.1f} s")
+        elif kind == DagsterEventType.STEP_FAILURE:
+            error = event.step_failure_data.error
+            progress(f"    FAILED: {error.message.strip() if error else 'see the run log'}")
+        elif kind == DagsterEventType.STEP_SKIPPED:
+            progress(f"==> {step}: skipped (an upstream step or blocking check failed)")
+        elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
+            data = event.asset_check_evaluation_data
+            if not data.passed:
+                progress(f"    check failed: {data.asset_check_key.to_user_string()}")
+
+    return on_event
+
+
+def definitions_with(settings: ObservatoireSettings | None = None) -> Definitions:
+    """The code location's definitions, with other settings (tests, another landing folder)."""
+    from orchestration.definitions import defs
+
+    if settings is None:
+        return defs
+    return Definitions(
+        assets=defs.assets, asset_checks=defs.asset_checks, jobs=defs.jobs,
+        schedules=defs.schedules, sensors=defs.sensors, executor=defs.executor,
+        resources={**defs.resources, "settings": settings},
+    )
+
+
+def refresh(waves: list[str] | None = None, *, instance: DagsterInstance,
+            settings: ObservatoireSettings | None = None,
+            progress: Callable[[str], None] | None = None,
+            assets: list[AssetKey] | None = None, rebuild: bool = False) -> RefreshResult:
+    """Run the `refresh` job in process for `waves` (default: every landed wave) in one run.
+
+    Several waves go in one run over a partition range (one dbt build), like a single-run
+    backfill from the UI. `assets` restricts the run to some assets (and their checks), as
+    "Materialize selected" does in the UI. `rebuild` recomputes the figures of `waves` even if
+    already built (past waves are immutable by default).
+    """
+    from orchestration.jobs import REFRESH_JOB
+
+    defs = definitions_with(settings)
+    settings = defs.resources["settings"]
+    sync_waves(instance, settings.landing_path)
+    keys = known_waves(instance)
+    waves = sorted(waves or keys, key=keys.index)
+    if not waves:
+        raise ValueError(f"no wave landed in {settings.landing_path / 'raw'}")
+    unknown = [w for w in waves if w not in keys]
+    if unknown:
+        raise ValueError(f"waves {unknown} have no respondent file in {settings.landing_path}")
+    if len(waves) == 1:
+        partition = {"partition_key": waves[0], "tags": {}}
+    else:
+        partition = {"partition_key": None, "tags": {ASSET_PARTITION_RANGE_START_TAG: waves[0],
+                                                     ASSET_PARTITION_RANGE_END_TAG: waves[-1]}}
+    run_id = str(uuid.uuid4())
+    if progress:
+        instance.add_event_listener(run_id, _step_printer(progress))
+    started = time.perf_counter()
+    result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(
+        instance=instance,
+        run_id=run_id,
+        partition_key=partition["partition_key"],
+        tags={**partition["tags"], "observatoire/trigger": "cli"},
+        asset_selection=assets,
+        raise_on_error=False,
+        run_config={
+            "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+            **({"ops": {"observatoire_dbt": {"config": {"rebuild_waves": True}}}}
+               if rebuild else {}),
+        },
+    )
+    failures = [e.step_key or "" for e in result.all_events
+                if e.event_type in (DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_SKIPPED)]
+    return RefreshResult(success=result.success and not failures, run_id=run_id, waves=waves,
+                         settings=settings, failures=failures,
+                         seconds=time.perf_counter() - started)

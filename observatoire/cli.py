@@ -1,6 +1,7 @@
 """`observatoire` command line: the same steps the Dagster graph runs, for a terminal.
 
-    observatoire run            build the warehouse from the shipped files (all waves)
+    observatoire run            refresh every landed wave through Dagster (in process): build,
+                                check, publish the BI snapshot and the auditor's report
     observatoire synth --wave Y regenerate a wave's synthetic respondent files
     observatoire dev            start the Dagster UI (dagster dev)
 """
@@ -12,9 +13,10 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from observatoire import spec
-from observatoire.dbt_runner import dbt_env, run_dbt
+from observatoire.dbt_runner import dbt_env
 
 
 def _step(title: str):
@@ -22,19 +24,65 @@ def _step(title: str):
     return time.perf_counter()
 
 
+def _dagster_home() -> Path:
+    """DAGSTER_HOME (default data/dagster_home), with a dagster.yaml turning telemetry off."""
+    from orchestration.runner import ensure_dagster_home
+
+    home = os.environ.setdefault("DAGSTER_HOME", str(spec.PROJECT_ROOT / "data" / "dagster_home"))
+    return ensure_dagster_home(Path(home))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    started = _step("dbt build (seeds, models, tests) -> data/warehouse.duckdb")
-    (spec.PROJECT_ROOT / "data").mkdir(exist_ok=True)
-    run_dbt(["build", "--quiet"] if args.quiet else ["build"])
-    print(f"    done in {time.perf_counter() - started:.1f} s")
+    """Materialise the whole graph for the landed waves through Dagster, in this process."""
+    import contextlib
+    import io
+
+    dbt_env()
+    say = (lambda *_: None) if args.quiet else (lambda text: print(text, flush=True))
+    started = time.perf_counter()
+    say("==> loading the Dagster definitions (dbt parse if the manifest is stale)")
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import defs
+    from orchestration.runner import refresh
+
+    settings = defs.resources["settings"]
+    home = _dagster_home()
+    say(f"    done in {time.perf_counter() - started:.1f} s (Dagster instance {home})")
+    say(f"==> refresh of wave(s) {', '.join(args.wave) if args.wave else 'all landed'}: "
+        f"landed files -> dbt build -> Great Expectations -> publish -> auditor's report")
+    output = contextlib.redirect_stdout(io.StringIO()) if args.quiet else contextlib.nullcontext()
+    with DagsterInstance.get() as instance, output:
+        result = refresh(args.wave or None, instance=instance, settings=settings, progress=say,
+                         rebuild=args.rebuild)
+    if not result.success:
+        print(f"\nrefresh FAILED (run {result.run_id}) at: {', '.join(result.failures)}\n"
+              f"the published snapshot {result.snapshot} was left untouched", file=sys.stderr)
+        return 1
+    say(f"\nrefresh of wave(s) {', '.join(result.waves)} done in {result.seconds:.1f} s "
+        f"(run {result.run_id})")
+    print(f"warehouse:          {settings.warehouse_path}")
+    print(f"published snapshot: {result.snapshot}")
+    print(f"published parquet:  {settings.published_path / 'parquet'}")
+    print(f"auditor's report:   {result.report_index}")
     return 0
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
+    """`dagster dev` on the project's code location, with a persistent DAGSTER_HOME."""
+    from dagster import DagsterInstance
+
+    from orchestration.partitions import sync_waves
+    from orchestration.resources import ObservatoireSettings
+
     dbt_env()
-    home = os.environ.setdefault("DAGSTER_HOME", str(spec.PROJECT_ROOT / "data" / "dagster_home"))
-    os.makedirs(home, exist_ok=True)
-    return subprocess.call(["dagster", "dev", "-h", args.host, "-p", str(args.port)],
+    home = _dagster_home()
+    with DagsterInstance.get() as instance:  # wave partitions visible before the first sensor tick
+        sync_waves(instance, ObservatoireSettings.from_env().landing_path)
+    bin_dir = Path(sys.executable).parent
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home})", flush=True)
+    return subprocess.call([str(bin_dir / "dagster"), "dev", "-h", args.host, "-p", str(args.port)],
                            cwd=spec.PROJECT_ROOT)
 
 
@@ -43,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="build everything from the landed/shipped files")
     run.add_argument("--quiet", action="store_true")
+    run.add_argument("--wave", action="append", help="only this wave (repeatable)")
+    run.add_argument("--rebuild", action="store_true",
+                     help="recompute the figures of the selected waves even if already built")
     run.set_defaults(func=cmd_run)
     dev = sub.add_parser("dev", help="Dagster UI")
     dev.add_argument("--host", default="127.0.0.1")

@@ -3,6 +3,7 @@
 from dagster import Definitions, in_process_executor
 from dagster_dbt import DbtCliResource
 
+from observatoire.dbt_runner import dbt_executable
 from orchestration.dbt_models import dbt_project, observatoire_dbt
 from orchestration.jobs import refresh_job
 from orchestration.landing import landing_assets
@@ -20,7 +21,7 @@ defs = Definitions(
     sensors=[landing_sensor],
     resources={
         "settings": ObservatoireSettings.from_env(),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     },
     # Steps run one after another in the run's process: the warehouse has one writer at a time
     # (DuckDB), the chain is sequential anyway, and no process is spawned per step.

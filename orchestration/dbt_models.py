@@ -41,7 +41,6 @@ DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "
 INSTRUMENT_SOURCES = {AssetKey(["landed", "respondent_files"]), AssetKey(["landed", "codebooks"])}
 
 
-
 def _venv_tools_on_path() -> None:
     """`make` runs .venv/bin/... without activating the venv: let subprocesses find `dbt`."""
     bin_dir = str(Path(sys.executable).parent)

@@ -3,8 +3,10 @@
 The cursor maps each landed file to its sha256 (with size and mtime, to avoid re-hashing
 unchanged files), so a file triggers once; touching a file without changing it triggers
 nothing. Files modified less than `settle_seconds` ago are left for the next tick (still being
-copied). New wave keys are registered in the same tick as their run. On the very first tick
-(no cursor), waves already published in this instance are taken as the baseline.
+copied). A wave without a respondent file yet (its codebook usually lands first) waits: its
+files stay out of the cursor, and the wave runs once its respondent file lands. New wave keys
+are registered in the same tick as their run. On the very first tick (no cursor), waves
+already published in this instance are taken as the baseline.
 """
 
 import hashlib
@@ -29,7 +31,11 @@ from orchestration.resources import ObservatoireSettings
 def scan(settings: ObservatoireSettings, previous: dict, now: float) -> tuple[dict, dict]:
     """(state of every settled landed file, {wave: changed file names})."""
     state, changed = {}, {}
-    for path, wave in landed_files(settings.landing_path):
+    files = landed_files(settings.landing_path)
+    buildable = {wave for path, wave in files if path.parent.name == "raw"}
+    for path, wave in files:
+        if wave not in buildable:
+            continue  # nothing to build before a respondent file: seen again on a later tick
         stat = path.stat()
         name = str(path.relative_to(settings.landing_path))
         old = previous.get(name)

@@ -247,10 +247,17 @@ def test_sensor_one_run_per_new_or_changed_file(tmp_path):
         assert tick() == ["2024"]  # changed content
         assert tick() == []
 
-        _land(landing, "public_2026__synthetic.csv", "published_figures_2027.csv")
-        for name in ("raw/public_2026__synthetic.csv", "published/published_figures_2027.csv"):
+        _land(landing, "public_2026__synthetic.csv", "published_figures_2027.csv",
+              "pro_2027.csv")
+        for name in ("raw/public_2026__synthetic.csv", "published/published_figures_2027.csv",
+                     "codebooks/pro_2027.csv"):
             os.utime(landing / name, (old, old))
-        assert tick() == ["2026", "2027"]  # one run per wave with a new file
+        assert tick() == ["2026"]  # 2027 waits for its respondent file
+        assert not instance.has_dynamic_partition("wave", "2027")
+        _land(landing, "pro_2027__synthetic.csv", "public_2028__synthetic.csv")
+        for name in ("raw/pro_2027__synthetic.csv", "raw/public_2028__synthetic.csv"):
+            os.utime(landing / name, (old, old))
+        assert tick() == ["2027", "2028"]  # one run per wave with new files
         assert tick() == []
 
 

@@ -47,6 +47,7 @@ class QualityReport:
     wave_year: int
     run_id: str
     results: list[dict] = field(default_factory=list)
+    quarantined: int = 0  # respondents of the wave kept out of figures (all surveys)
 
     @property
     def blocking_failures(self) -> list[str]:
@@ -58,10 +59,6 @@ class QualityReport:
     @property
     def success(self) -> bool:
         return not self.blocking_failures
-
-    @property
-    def quarantined(self) -> int:
-        return sum(r.get("quarantined_n", 0) for r in self.results if r["suite"] == "summary")
 
 
 def _rules(project_root: Path) -> dict[str, dict]:
@@ -239,6 +236,9 @@ def validate_wave(warehouse: Path, wave_year: int, *, project_root: Path = spec.
     report = QualityReport(wave_year, uuid.uuid4().hex[:12])
     run_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        report.quarantined = con.execute(
+            "select count(*) from intermediate.int_respondent_quality "
+            "where wave_year = ? and is_quarantined", [wave_year]).fetchone()[0]
         surveys = con.execute(
             "select survey, source_file, count(*) from staging.stg_landed__respondents "
             "where wave_year = ? group by all order by 1", [wave_year]).fetchall()

@@ -116,7 +116,7 @@ def test_counts_reconcile_and_figures_use_accepted_only(injected):
         select landed_n, respondents_n, quarantined_n from marts.dim_wave
         where wave_year = 2024 and survey = 'pro'""")[0]
     assert landed == 795
-    assert quarantined == 4
+    assert quarantined == 4 == injected["report"].quarantined
     assert accepted + quarantined == landed
     assert query(injected["warehouse"], """
         select value from marts.fct_indicator where wave_year = 2024 and survey = 'pro'

@@ -4,6 +4,8 @@
                                 check, publish the BI snapshot and the auditor's report
     observatoire synth --wave Y regenerate a wave's synthetic respondent files
     observatoire dev            start the Dagster UI (dagster dev)
+    observatoire land FILE --instrument pro --wave Y
+                                land a received file (docs/landing.md)
 """
 
 from __future__ import annotations
@@ -86,6 +88,13 @@ def cmd_dev(args: argparse.Namespace) -> int:
                            cwd=spec.PROJECT_ROOT)
 
 
+def _forward(module: str, argv: list[str]) -> int:
+    """Hand the remaining arguments to a module's own command line."""
+    import importlib
+
+    return importlib.import_module(module).main(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="observatoire", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,9 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(func=cmd_dev)
-    synth = sub.add_parser("synth", help="regenerate synthetic respondent files")
+    synth = sub.add_parser("synth", help="regenerate synthetic respondent files", add_help=False)
     synth.add_argument("rest", nargs=argparse.REMAINDER)
-    synth.set_defaults(func=lambda a: __import__("observatoire.synth").synth.main(a.rest))
+    synth.set_defaults(func=lambda a: _forward("observatoire.synth", a.rest))
+    land = sub.add_parser("land", help="land a received file (see docs/landing.md)",
+                          add_help=False)
+    land.add_argument("rest", nargs=argparse.REMAINDER)
+    land.set_defaults(func=lambda a: _forward("observatoire.landing.__main__", a.rest))
     args = parser.parse_args(argv)
     return args.func(args)
 

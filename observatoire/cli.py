@@ -110,12 +110,16 @@ def main(argv: list[str] | None = None) -> int:
     dev.set_defaults(func=cmd_dev)
     synth = sub.add_parser("synth", help="regenerate synthetic respondent files", add_help=False)
     synth.add_argument("rest", nargs=argparse.REMAINDER)
-    synth.set_defaults(func=lambda a: _forward("observatoire.synth", a.rest))
+    synth.set_defaults(forward="observatoire.synth")
     land = sub.add_parser("land", help="land a received file (see docs/landing.md)",
                           add_help=False)
     land.add_argument("rest", nargs=argparse.REMAINDER)
-    land.set_defaults(func=lambda a: _forward("observatoire.landing.__main__", a.rest))
-    args = parser.parse_args(argv)
+    land.set_defaults(forward="observatoire.landing.__main__")
+    args, extra = parser.parse_known_args(argv)
+    if getattr(args, "forward", None):
+        return _forward(args.forward, args.rest + extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return args.func(args)
 
 

@@ -1,0 +1,598 @@
+"""Benchmark: the pipeline at scale, side by side with the practical limit of this machine.
+
+For each size W×N (W waves of N professional-survey respondents, made by observatoire/scale.py
+in canonical landing form, in a copy of the project under data/bench/), on the same inputs:
+
+  (a) transform   `dbt build` of the whole project (seeds, every model up to fct_indicator and
+                  beyond, tests) into a fresh warehouse. Landing is not timed: the scale
+                  generator writes the files directly in canonical form;
+  (b) refresh     (a) + Great Expectations (validate_wave for every wave) + publish
+                  (observatoire.publish.publish when present, else a plain copy);
+  (c) reference   bench/reference.sql: ONE hand-written DuckDB script computing the same
+                  fct_indicator rows straight from the raw CSV files;
+  (d) pandas      bench/pandas_indicators.py: the same indicators in pandas;
+  (e) +1 wave     `dbt build` after landing wave W+1 next to a warehouse holding W waves
+                  (fct_indicator is incremental by wave), against building one wave alone.
+
+Wall time is the median of the repeats; memory is the peak, over the step, of the summed RSS of
+every process under this one (dbt and its threads, the step's Python process), sampled from
+/proc every 50 ms. (a), (c) and (d) must give the same value and base_n (to 1e-9) for every
+professional-survey indicator × segment of the catalogue, or the run fails (exit 1).
+
+    python bench/run.py                       # smoke: 1x1000, one repeat
+    python bench/run.py --full                # shipped, 1x1000, 10x10000, 10x100000
+    python bench/run.py --sizes 10x10000 --repeats 3 --models proposed
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("OBSERVATOIRE_PSEUDONYM_KEY", "bench-key-not-secret")
+
+from observatoire import scale  # noqa: E402
+from observatoire.dbt_runner import run_dbt  # noqa: E402
+
+SMOKE_SIZES = ["1x1000"]
+FULL_SIZES = ["shipped", "1x1000", "10x10000", "10x100000"]
+BIG = 1_000_000  # respondents × waves from which one repeat is the default
+TOLERANCE = 1e-9
+PAGE = os.sysconf("SC_PAGE_SIZE")
+# Model variants: as they are, and with the proposed patches applied to the copy (in order).
+VARIANTS = {
+    "current": [],
+    "proposed": [BENCH / "proposed_models.patch"],
+    "incremental": [BENCH / "proposed_models.patch", BENCH / "proposed_incremental.patch"],
+}
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                out += [int(c) for c in handle.read().split()]
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return out
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * PAGE
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0
+
+
+def tree_rss(root: int) -> int:
+    """Summed RSS of every descendant of root (not root itself)."""
+    total, todo = 0, _children(root)
+    while todo:
+        pid = todo.pop()
+        total += _rss(pid)
+        todo += _children(pid)
+    return total
+
+
+def descendants(root: int) -> list[int]:
+    out, todo = [], _children(root)
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += _children(pid)
+    return out
+
+
+class Sampler(threading.Thread):
+    """Peak summed RSS of this process's descendants, sampled every `interval` seconds. Above
+    `guard` bytes the descendants (processes this benchmark started) are killed: the machine
+    is shared, and a build that needs more is a finding, not a reason to swap everyone out."""
+
+    guard: int | None = None
+
+    def __init__(self, interval: float = 0.05):
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.peak = 0
+        self.killed = False
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        me = os.getpid()
+        while not self._halt.is_set():
+            self.peak = max(self.peak, tree_rss(me))
+            if self.guard and self.peak > self.guard and not self.killed:
+                self.killed = True
+                for pid in descendants(me):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+            self._halt.wait(self.interval)
+
+    def stop(self) -> int:
+        self._halt.set()
+        self.join()
+        return self.peak
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_bytes: int
+    output: str = ""
+
+
+class GuardKilled(RuntimeError):
+    """A step went over the memory guard and was killed."""
+
+
+def measure(fn) -> Run:
+    """Wall time and peak child-tree RSS of fn() (which runs child processes)."""
+    sampler = Sampler()
+    sampler.start()
+    started = time.perf_counter()
+    try:
+        output = fn()
+    except Exception as error:
+        seconds = time.perf_counter() - started
+        peak = sampler.stop()
+        if sampler.killed:
+            raise GuardKilled(f"killed after {seconds:.0f} s at {peak / 2**30:.1f} GiB "
+                              f"(memory guard {Sampler.guard / 2**30:.0f} GiB)") from error
+        raise
+    seconds = time.perf_counter() - started
+    peak = sampler.stop()
+    return Run(seconds, peak, output if isinstance(output, str) else "")
+
+
+def python_step(args: list[str]) -> str:
+    result = subprocess.run([sys.executable, *args], cwd=ROOT, text=True, capture_output=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:2])} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def summary(runs: list[Run]) -> dict:
+    return {"median_seconds": statistics.median(r.seconds for r in runs),
+            "seconds": [round(r.seconds, 3) for r in runs],
+            "peak_rss_bytes": max(r.peak_bytes for r in runs)}
+
+
+# -- the project copies -------------------------------------------------------------------------
+
+@dataclass
+class Size:
+    label: str
+    waves: int
+    respondents: int  # per wave (shipped: the shipped files)
+
+    @property
+    def shipped(self) -> bool:
+        return self.label == "shipped"
+
+    @property
+    def total(self) -> int:
+        return self.waves * self.respondents
+
+
+def parse_size(text: str) -> Size:
+    if text == "shipped":
+        return Size("shipped", 1, 794)
+    waves, respondents = text.lower().split("x")
+    return Size(text, int(waves), int(respondents))
+
+
+def dbt_build(project: Path) -> str:
+    return run_dbt(["build", "--quiet"], warehouse=project / "warehouse.duckdb",
+                   project_dir=project, capture=True).stdout
+
+
+def apply_variant(project: Path, variant: str, log=lambda *_: None) -> None:
+    for patch in VARIANTS[variant]:
+        subprocess.run(["git", "apply", str(patch)], cwd=project, check=True)
+        log(f"  applied {patch.name}")
+
+
+def prepare(project: Path, variant: str, log) -> None:
+    """Model variant applied; dbt parsed once, untimed (the pipeline parses before it builds,
+    and later builds reuse dbt's partial parse)."""
+    apply_variant(project, variant, log)
+    started = time.perf_counter()
+    run_dbt(["parse", "--quiet"], warehouse=project / "warehouse.duckdb", project_dir=project,
+            capture=True)
+    log(f"  dbt parse (untimed warm-up) {time.perf_counter() - started:.1f} s")
+    from observatoire.gx_runner import get_context
+
+    get_context(project)  # the GX project folder, created once as on a first run
+
+
+def model_timings(project: Path, top: int = 12) -> dict:
+    """Per-node execution times of the last dbt invocation (target/run_results.json)."""
+    path = project / "target" / "run_results.json"
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text())["results"]
+    by_kind: dict[str, float] = {}
+    for r in results:
+        kind = r["unique_id"].split(".")[0]
+        by_kind[kind] = by_kind.get(kind, 0.0) + r["execution_time"]
+    slowest = sorted(results, key=lambda r: -r["execution_time"])[:top]
+    return {"by_kind": {k: round(v, 2) for k, v in by_kind.items()},
+            "slowest": [[r["unique_id"].split(".", 2)[-1], round(r["execution_time"], 2)]
+                        for r in slowest],
+            "models": {r["unique_id"].split(".")[-1]: round(r["execution_time"], 3)
+                       for r in results if r["unique_id"].startswith("model.")}}
+
+
+# -- equality ---------------------------------------------------------------------------------
+
+def compare(warehouse: Path, results: dict[str, Path]) -> dict:
+    """Every professional-survey fct_indicator row against each other implementation: same
+    keys, same base_n, values within TOLERANCE (both null when suppressed)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"attach '{warehouse}' as wh (read_only)")
+    dbt_rows = con.execute("select count(*) from wh.marts.fct_indicator where survey = 'pro'"
+                           ).fetchone()[0]
+    out = {"dbt_rows": dbt_rows, "tolerance": TOLERANCE, "checked": True}
+    for name, path in results.items():
+        mismatches = con.execute(f"""
+            select coalesce(d.wave_year, o.wave_year),
+                coalesce(d.indicator_id, o.indicator_id),
+                coalesce(d.segment_type, o.segment_type),
+                coalesce(d.segment_value, o.segment_value),
+                d.value, o.value, d.base_n, o.base_n
+            from (select * from wh.marts.fct_indicator where survey = 'pro') as d
+            full join read_parquet('{path}') as o
+                using (wave_year, survey, indicator_id, segment_type, segment_value)
+            where d.base_n is distinct from o.base_n
+                or (d.value is null) <> (o.value is null)
+                or abs(d.value - o.value) > {TOLERANCE}
+            limit 20""").fetchall()
+        rows, max_diff = con.execute(f"""
+            select count(*), max(abs(d.value - o.value))
+            from (select * from wh.marts.fct_indicator where survey = 'pro') as d
+            inner join read_parquet('{path}') as o
+                using (wave_year, survey, indicator_id, segment_type, segment_value)""").fetchone()
+        out[name] = {"rows": rows, "max_abs_diff": max_diff or 0.0, "mismatches": len(mismatches),
+                     "examples": [list(map(str, m)) for m in mismatches[:5]]}
+    con.close()
+    out["equal"] = all(out[n]["mismatches"] == 0 and out[n]["rows"] == dbt_rows for n in results)
+    return out
+
+
+def wave_rows(warehouse: Path) -> dict[int, int]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(con.execute("select wave_year, count(*) from marts.fct_indicator "
+                                "group by 1 order by 1").fetchall())
+
+
+# -- one size -----------------------------------------------------------------------------------
+
+def bench_size(size: Size, root: Path, repeats: int, variant: str, log) -> dict:
+    tag = size.label if variant == "current" else f"{size.label}-{variant}"
+    project = root / tag
+    log(f"\n== {tag}: {size.waves} wave(s) × {size.respondents:,} respondents")
+    started = time.perf_counter()
+    if size.shipped:
+        scale.copy_project(project, keep_raw=True)
+        waves = [2024]
+    else:
+        scale.make_project(project, size.waves, size.respondents, log=lambda *_: None)
+        waves = scale.wave_years(size.waves)
+    generated = time.perf_counter() - started
+    raw_bytes = sum(p.stat().st_size for p in (project / "seeds" / "raw").glob("*.csv"))
+    log(f"  landing written in {generated:.1f} s ({raw_bytes / 1e6:.1f} MB of CSV)")
+    prepare(project, variant, log)
+    warehouse = project / "warehouse.duckdb"
+
+    # (a) and (b): fresh warehouse each repeat; the refresh's tail timed after each build
+    result: dict = {
+        "size": size.label, "variant": variant, "waves": size.waves,
+        "respondents_per_wave": size.respondents, "respondents_total": size.total,
+        "repeats": repeats, "generator_seconds": round(generated, 2), "raw_bytes": raw_bytes,
+    }
+    a_runs, tail_runs, tails = [], [], []
+    published = project / "published"
+    try:
+        for i in range(repeats):
+            warehouse.unlink(missing_ok=True)
+            a_runs.append(measure(lambda: dbt_build(project)))
+            log(f"  (a) dbt build #{i + 1}: {a_runs[-1].seconds:.1f} s, "
+                f"{a_runs[-1].peak_bytes / 2**20:.0f} MiB")
+            tail_runs.append(measure(lambda: python_step(
+                [str(BENCH / "steps.py"), "tail", "--warehouse", str(warehouse), "--project",
+                 str(project), "--published", str(published), "--waves", *map(str, waves)])))
+            tails.append(json.loads(tail_runs[-1].output.strip().splitlines()[-1]))
+            log(f"      GX + publish #{i + 1}: {tail_runs[-1].seconds:.1f} s "
+                f"(GX {tails[-1]['validate_seconds']:.1f} s, publish "
+                f"{tails[-1]['publish_seconds']:.1f} s)")
+    except GuardKilled as killed:
+        log(f"  (a) dbt build FAILED: {killed}")
+        result["a"] = result["b"] = {"failed": str(killed)}
+    result["a_models"] = model_timings(project)
+    if "a" not in result:
+        result["a"] = summary(a_runs)
+        result["b"] = summary([Run(a.seconds + t.seconds, max(a.peak_bytes, t.peak_bytes))
+                               for a, t in zip(a_runs, tail_runs, strict=True)])
+        result["tail"] = {
+            "validate_seconds": statistics.median(t["validate_seconds"] for t in tails),
+            "publish_seconds": statistics.median(t["publish_seconds"] for t in tails),
+            "tail_seconds": statistics.median(r.seconds for r in tail_runs),
+            "peak_rss_bytes": max(r.peak_bytes for r in tail_runs),
+            "publish_method": tails[-1]["publish_method"],
+            "waves_valid": all(w["success"] for w in tails[-1]["waves"].values()),
+            "quarantined": sum(w["quarantined"] for w in tails[-1]["waves"].values())}
+
+    # (c) reference SQL and (d) pandas, on the same raw files
+    ref_out, pd_out = project / "reference.parquet", project / "pandas.parquet"
+    c_runs = [measure(lambda: python_step([str(BENCH / "steps.py"), "reference", "--landing",
+                                           str(project / "seeds"), "--out", str(ref_out)]))
+              for _ in range(repeats)]
+    log(f"  (c) reference SQL: {statistics.median(r.seconds for r in c_runs):.2f} s, "
+        f"{max(r.peak_bytes for r in c_runs) / 2**20:.0f} MiB")
+    d_runs = [measure(lambda: python_step([str(BENCH / "pandas_indicators.py"), "--landing",
+                                           str(project / "seeds"), "--out", str(pd_out)]))
+              for _ in range(repeats)]
+    log(f"  (d) pandas: {statistics.median(r.seconds for r in d_runs):.2f} s, "
+        f"{max(r.peak_bytes for r in d_runs) / 2**20:.0f} MiB")
+    result["c"], result["d"] = summary(c_runs), summary(d_runs)
+    if "failed" in result["a"]:
+        result["equality"] = {"checked": False, "equal": None}
+    else:
+        equality = compare(warehouse, {"reference_sql": ref_out, "pandas": pd_out})
+        result["equality"] = equality
+        log(f"  equality on {equality['dbt_rows']} pro indicator rows: "
+            f"{'OK' if equality['equal'] else 'MISMATCH'} (max |diff| reference "
+            f"{equality['reference_sql']['max_abs_diff']:.1e}, pandas "
+            f"{equality['pandas']['max_abs_diff']:.1e})")
+        # (e) one more wave on top of W, against one wave built alone
+        if not size.shipped:
+            try:
+                result.update(bench_increment(size, project, waves, repeats, a_runs, variant,
+                                              log))
+            except GuardKilled as killed:
+                log(f"  (e) FAILED: {killed}")
+                result["e"] = {"failed": str(killed)}
+
+    def seconds(key: str) -> float | None:
+        return result.get(key, {}).get("median_seconds")
+
+    c = seconds("c")
+    ratios = {"a/c": seconds("a") and seconds("a") / c, "b/c": seconds("b") and seconds("b") / c,
+              "d/c": seconds("d") / c,
+              "e/one_wave": seconds("e") and seconds("one_wave") and
+              seconds("e") / seconds("one_wave")}
+    result["ratios"] = {k: round(v, 2) for k, v in ratios.items() if v}
+    log("  ratios: " + ", ".join(f"{k} = {v:.2f}" for k, v in result["ratios"].items()))
+    return result
+
+
+def bench_increment(size: Size, project: Path, waves: list[int], repeats: int,
+                    a_runs: list[Run], variant: str, log) -> dict:
+    warehouse = project / "warehouse.duckdb"
+    kept = project / "warehouse_w.duckdb"
+    shutil.copy2(warehouse, kept)
+    before = wave_rows(kept)
+    extra_year = waves[-1] + 1
+    spare = project / "spare"
+    new_file = scale.write_wave(spare, extra_year, size.respondents)
+    landed = project / "seeds" / "raw" / new_file.name
+    shutil.copy2(spare / "codebooks" / f"pro_{extra_year}.csv",
+                 project / "seeds" / "codebooks" / f"pro_{extra_year}.csv")
+    scale.add_wave_row(project / "seeds", extra_year)
+    e_runs = []
+    for i in range(repeats):
+        shutil.copy2(kept, warehouse)
+        shutil.copy2(new_file, landed)
+        try:
+            e_runs.append(measure(lambda: dbt_build(project)))
+        finally:
+            landed.unlink()
+        log(f"  (e) +1 wave on {size.waves} #{i + 1}: {e_runs[-1].seconds:.1f} s")
+    after = wave_rows(warehouse)
+    e_models = model_timings(project)
+    if not after.get(extra_year) or any(after.get(w) != n for w, n in before.items()):
+        raise RuntimeError(f"incremental build: rows per wave {before} -> {after}")
+
+    if size.waves == 1:
+        one_runs = a_runs
+    else:  # one wave of the same size built alone, in its own copy
+        one = project.parent / f"{project.name}-one-wave"
+        scale.copy_project(one)
+        shutil.copy2(project / "seeds" / "waves.csv", one / "seeds" / "waves.csv")
+        first = sorted((project / "seeds" / "raw").glob("*.csv"))[0]
+        shutil.copy2(first, one / "seeds" / "raw" / first.name)
+        shutil.copy2(project / "seeds" / "codebooks" / f"pro_{waves[0]}.csv",
+                     one / "seeds" / "codebooks" / f"pro_{waves[0]}.csv")
+        apply_variant(one, variant)
+        run_dbt(["parse", "--quiet"], warehouse=one / "warehouse.duckdb", project_dir=one,
+                capture=True)
+        one_runs = []
+        for i in range(repeats):
+            (one / "warehouse.duckdb").unlink(missing_ok=True)
+            one_runs.append(measure(lambda: dbt_build(one)))  # noqa: B023
+            log(f"  one wave alone #{i + 1}: {one_runs[-1].seconds:.1f} s")
+        shutil.rmtree(one, ignore_errors=True)
+    return {"e": summary(e_runs), "one_wave": summary(one_runs), "e_models": e_models,
+            "e_rows_per_wave": {str(k): v for k, v in after.items()}}
+
+
+# -- report -------------------------------------------------------------------------------------
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), platform.processor())
+    mem = next(int(line.split()[1]) * 1024 for line in open("/proc/meminfo")
+               if line.startswith("MemTotal"))
+    versions = {}
+    for package in ("duckdb", "dbt-core", "dbt-duckdb", "pandas", "numpy", "pyarrow",
+                    "great_expectations"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    versions["python"] = platform.python_version()
+    return {"nproc": os.cpu_count(), "ram_bytes": mem, "cpu": cpu, "kernel": platform.release(),
+            "date": dt.datetime.now().isoformat(timespec="seconds"), "versions": versions,
+            "loadavg_start": os.getloadavg()}
+
+
+def _cell(step: dict | None, digits: int = 1) -> str:
+    if not step:
+        return "—"
+    if "failed" in step:
+        return "killed (memory guard)"
+    return f"{step['median_seconds']:.{digits}f} s"
+
+
+def table(results: list[dict]) -> str:
+    head = ("| size | models | respondents | (a) dbt build | (b) refresh | (c) reference SQL | "
+            "(d) pandas | (e) +1 wave | one wave | a/c | b/c | d/c | e/one | peak RSS a / b | "
+            "equal |\n|" + "---|" * 15)
+    lines = [head]
+    for r in results:
+        ratios = r.get("ratios", {})
+        peaks = " / ".join(f"{r[k]['peak_rss_bytes'] / 2**30:.2f}" if "peak_rss_bytes" in r[k]
+                           else "—" for k in ("a", "b"))
+        equal = {True: "yes", False: "NO", None: "—"}[r["equality"].get("equal")]
+        lines.append(
+            f"| {r['size']} | {r['variant']} | {r['respondents_total']:,} "
+            f"| {_cell(r.get('a'))} | {_cell(r.get('b'))} | {_cell(r.get('c'), 2)} "
+            f"| {_cell(r.get('d'), 2)} | {_cell(r.get('e'))} | {_cell(r.get('one_wave'))} "
+            + "".join(f"| {ratios[k]:.2f} " if k in ratios else "| — "
+                      for k in ("a/c", "b/c", "d/c", "e/one_wave"))
+            + f"| {peaks} GiB | {equal} |")
+    return "\n".join(lines)
+
+
+def plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scaled = [r for r in results if r["size"] != "shipped"]
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=90)
+    series = [("a", "(a) dbt build", "-o"), ("b", "(b) whole refresh", "-s"),
+              ("c", "(c) reference SQL", "-^"), ("d", "(d) pandas", "-v")]
+    styles = {"current": "-", "proposed": "--", "incremental": ":"}
+    drawn_limits = False
+    for variant, style in styles.items():
+        rows = sorted((r for r in scaled if r["variant"] == variant),
+                      key=lambda r: r["respondents_total"])
+        for key, label, marker in series:
+            if key in ("c", "d") and (drawn_limits or not rows):
+                continue  # same inputs, same code whatever the models: drawn once
+            points = [(r["respondents_total"], r[key]["median_seconds"]) for r in rows
+                      if "median_seconds" in r.get(key, {})]
+            if points:
+                ax.plot(*zip(*points, strict=True), marker, linestyle=style,
+                        label=label + ("" if key in ("c", "d") else f" — {variant} models"))
+        drawn_limits = drawn_limits or bool(rows)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("respondents × waves")
+    ax.set_ylabel("wall time (s, median)")
+    ax.set_title("Benchmark (2 cores, 24 GiB)", fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", help="comma-separated WxN (e.g. 1x1000,10x10000) or 'shipped'")
+    parser.add_argument("--full", action="store_true", help=f"sizes {','.join(FULL_SIZES)}")
+    parser.add_argument("--repeats", type=int,
+                        help="runs per measure (default 3, 1 from 1,000,000 respondents × waves)")
+    parser.add_argument("--models", default="current",
+                        help="comma-separated variants: current (models as they are), proposed "
+                        "(bench/proposed_models.patch), incremental (+ "
+                        "bench/proposed_incremental.patch), or all (the default with --full)")
+    parser.add_argument("--memory-guard-gib", type=float, default=12.0,
+                        help="kill a step whose process tree exceeds this RSS (0: no guard)")
+    parser.add_argument("--root", type=Path, default=ROOT / "data" / "bench")
+    parser.add_argument("--json", type=Path, help="results file (default <root>/results.json; "
+                        "entries of the same size and variant are replaced)")
+    parser.add_argument("--plot", type=Path, help="PNG of time against respondents × waves")
+    parser.add_argument("--keep", action="store_true", help="keep the project copies")
+    args = parser.parse_args(argv)
+
+    sizes = [parse_size(s) for s in (args.sizes.split(",") if args.sizes
+                                     else FULL_SIZES if args.full else SMOKE_SIZES)]
+    models = args.models if args.models != "current" or not args.full else "all"
+    variants = list(VARIANTS) if models == "all" else models.split(",")
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown model variant(s) {unknown}; choose among {list(VARIANTS)}")
+    Sampler.guard = int(args.memory_guard_gib * 2**30) or None
+    out = args.json or args.root / "results.json"
+    args.root.mkdir(parents=True, exist_ok=True)
+    log = lambda text: print(text, flush=True)  # noqa: E731
+    info = machine()
+    log(f"machine: {info['nproc']} cores, {info['ram_bytes'] / 2**30:.0f} GiB, {info['cpu']}; "
+        f"load average {info['loadavg_start'][0]:.2f}")
+
+    results, failed = [], []
+    for variant in variants:
+        for size in sizes:
+            repeats = args.repeats or (1 if size.total >= BIG else 3)
+            result = bench_size(size, args.root, repeats, variant, log)
+            result["machine"] = info | {"loadavg_end": os.getloadavg()}
+            results.append(result)
+            if result["equality"].get("equal") is False:
+                failed.append(f"{size.label}/{variant}")
+                log(json.dumps(result["equality"], indent=1))
+            if not args.keep:
+                tag = size.label if variant == "current" else f"{size.label}-{variant}"
+                shutil.rmtree(args.root / tag, ignore_errors=True)
+
+    previous = json.loads(out.read_text()) if out.exists() else []
+    done = {(r["size"], r["variant"]) for r in results}
+    merged = [r for r in previous if (r["size"], r["variant"]) not in done] + results
+    out.write_text(json.dumps(merged, indent=1, default=str))
+    log("\n" + table(results))
+    log(f"\nresults: {out}")
+    if args.full and not args.plot:
+        args.plot = args.root / "benchmark.png"
+    if args.plot:
+        plot(merged, args.plot)
+        log(f"plot: {args.plot}")
+    if failed:
+        log(f"\nFAILED: (a), (c) and (d) differ for {', '.join(failed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -492,6 +492,28 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def model_table(results: list[dict], size: str, top: int = 14) -> str:
+    """Seconds per model (dbt run_results.json of the last (a) build) for one size, across
+    model variants: where the build time goes, and what each variant changed."""
+    rows = {r["variant"]: r.get("a_models", {}).get("models", {}) for r in results
+            if r["size"] == size}
+    variants = [v for v in VARIANTS if rows.get(v)]
+    if not variants:
+        return ""
+    names = sorted({m for v in variants for m in rows[v]},
+                   key=lambda m: -max(rows[v].get(m, 0) for v in variants))[:top]
+    lines = ["| model | " + " | ".join(variants) + " |", "|---|" + "---:|" * len(variants)]
+    for name in names:
+        lines.append(f"| {name} | " + " | ".join(
+            f"{rows[v][name]:.1f}" if name in rows[v] else "—" for v in variants) + " |")
+    kinds = {v: next((r.get("a_models", {}).get("by_kind", {}) for r in results
+                      if r["size"] == size and r["variant"] == v), {}) for v in variants}
+    for kind in ("model", "test", "unit_test", "seed"):
+        lines.append(f"| *all {kind}s (sum)* | " + " | ".join(
+            f"{kinds[v].get(kind, 0):.1f}" for v in variants) + " |")
+    return "\n".join(lines)
+
+
 def plot(results: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -546,7 +568,17 @@ def main(argv: list[str] | None = None) -> int:
                         "entries of the same size and variant are replaced)")
     parser.add_argument("--plot", type=Path, help="PNG of time against respondents × waves")
     parser.add_argument("--keep", action="store_true", help="keep the project copies")
+    parser.add_argument("--report", action="store_true",
+                        help="only print the tables (and --plot) of the results file")
     args = parser.parse_args(argv)
+    if args.report:
+        results = json.loads((args.json or args.root / "results.json").read_text())
+        print(table(results))
+        for size in dict.fromkeys(r["size"] for r in results):
+            print(f"\nseconds per dbt node, {size}:\n" + model_table(results, size))
+        if args.plot:
+            plot(results, args.plot)
+        return 0
 
     sizes = [parse_size(s) for s in (args.sizes.split(",") if args.sizes
                                      else FULL_SIZES if args.full else SMOKE_SIZES)]

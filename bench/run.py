@@ -167,6 +167,18 @@ def measure(fn) -> Run:
     return Run(seconds, peak, output if isinstance(output, str) else "")
 
 
+def failure(error: Exception) -> str:
+    """One line saying why a step failed (the memory guard, or dbt's first error line)."""
+    if isinstance(error, GuardKilled):
+        return str(error)
+    lines = [line.strip() for line in str(error).splitlines()]
+    detail = next((line for line in lines if "Error:" in line and "Runtime Error" not in line),
+                  lines[0] if lines else "failed")
+    model = next((line.split("Runtime Error in model ")[1].split(" ")[0] for line in lines
+                  if "Runtime Error in model " in line), "")
+    return f"{model + ': ' if model else ''}{detail}"[:300]
+
+
 def python_step(args: list[str]) -> str:
     result = subprocess.run([sys.executable, *args], cwd=ROOT, text=True, capture_output=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -333,9 +345,10 @@ def bench_size(size: Size, root: Path, repeats: int, variant: str, log) -> dict:
             log(f"      GX + publish #{i + 1}: {tail_runs[-1].seconds:.1f} s "
                 f"(GX {tails[-1]['validate_seconds']:.1f} s, publish "
                 f"{tails[-1]['publish_seconds']:.1f} s)")
-    except GuardKilled as killed:
-        log(f"  (a) dbt build FAILED: {killed}")
-        result["a"] = result["b"] = {"failed": str(killed)}
+    except (GuardKilled, RuntimeError) as error:
+        reason = failure(error)
+        log(f"  (a) dbt build FAILED: {reason}")
+        result["a"] = result["b"] = {"failed": reason}
     result["a_models"] = model_timings(project)
     if "a" not in result:
         result["a"] = summary(a_runs)
@@ -377,9 +390,10 @@ def bench_size(size: Size, root: Path, repeats: int, variant: str, log) -> dict:
             try:
                 result.update(bench_increment(size, project, waves, repeats, a_runs, variant,
                                               log))
-            except GuardKilled as killed:
-                log(f"  (e) FAILED: {killed}")
-                result["e"] = {"failed": str(killed)}
+            except (GuardKilled, RuntimeError) as error:
+                reason = failure(error)
+                log(f"  (e) FAILED: {reason}")
+                result["e"] = {"failed": reason}
 
     def seconds(key: str) -> float | None:
         return result.get(key, {}).get("median_seconds")
@@ -468,7 +482,7 @@ def _cell(step: dict | None, digits: int = 1) -> str:
     if not step:
         return "—"
     if "failed" in step:
-        return "killed (memory guard)"
+        return "killed (memory guard)" if "memory guard" in step["failed"] else "failed"
     return f"{step['median_seconds']:.{digits}f} s"
 
 
@@ -551,6 +565,15 @@ def plot(results: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def save(out: Path, results: list[dict]) -> list[dict]:
+    """Results merged into the results file (same size and variant replaced)."""
+    previous = json.loads(out.read_text()) if out.exists() else []
+    done = {(r["size"], r["variant"]) for r in results}
+    merged = [r for r in previous if (r["size"], r["variant"]) not in done] + results
+    out.write_text(json.dumps(merged, indent=1, default=str))
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", help="comma-separated WxN (e.g. 1x1000,10x10000) or 'shipped'")
@@ -608,11 +631,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.keep:
                 tag = size.label if variant == "current" else f"{size.label}-{variant}"
                 shutil.rmtree(args.root / tag, ignore_errors=True)
-
-    previous = json.loads(out.read_text()) if out.exists() else []
-    done = {(r["size"], r["variant"]) for r in results}
-    merged = [r for r in previous if (r["size"], r["variant"]) not in done] + results
-    out.write_text(json.dumps(merged, indent=1, default=str))
+            merged = save(out, results)  # after every size: a long run keeps what it measured
     log("\n" + table(results))
     log(f"\nresults: {out}")
     if args.full and not args.plot:

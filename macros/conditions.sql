@@ -55,5 +55,7 @@
             or (attributes.attr_value = conditions.attr_value and attributes.is_selected)
         )
     group by all
-    having count(distinct conditions.clause_no) = max(conditions.n_clauses)
+    {# every clause matched: a bitmask of the clauses met (cheaper than count(distinct)) #}
+    having bit_count(bit_or(1::ubigint << (conditions.clause_no - 1)::ubigint))
+        = max(conditions.n_clauses)
 {% endmacro %}

@@ -26,27 +26,49 @@ numeric_answers as (
 
 ),
 
-numerator_conditions as (
+conditions as (
 
-    {{ explode_conditions('catalogue', ['survey', 'indicator_id'], 'numerator') }}
+    -- each distinct condition once, however many indicators share it (the ten use-case
+    -- shares all have the base `use_cases=*`): matching is the costly step
+    select distinct survey, condition
+    from (
+        select survey, numerator as condition from catalogue
+        union all
+        select survey, base as condition from catalogue
+    ) as all_conditions
+    where coalesce(condition, '') <> ''
 
 ),
 
-base_conditions as (
+exploded_conditions as (
 
-    {{ explode_conditions('catalogue', ['survey', 'indicator_id'], 'base') }}
+    {{ explode_conditions('conditions', ['survey', 'condition'], 'condition') }}
+
+),
+
+condition_members as materialized (
+
+    {{ match_conditions('exploded_conditions', 'attributes', ['survey', 'condition']) }}
 
 ),
 
 numerator_members as (
 
-    {{ match_conditions('numerator_conditions', 'attributes', ['survey', 'indicator_id']) }}
+    select catalogue.survey, catalogue.indicator_id, matched.wave_year, matched.respondent_key
+    from catalogue
+    inner join condition_members as matched
+        on matched.survey = catalogue.survey
+        and matched.condition = catalogue.numerator
 
 ),
 
 base_members as (
 
-    {{ match_conditions('base_conditions', 'attributes', ['survey', 'indicator_id']) }}
+    select catalogue.survey, catalogue.indicator_id, matched.wave_year, matched.respondent_key
+    from catalogue
+    inner join condition_members as matched
+        on matched.survey = catalogue.survey
+        and matched.condition = catalogue.base
     union all
     -- an indicator without a base condition covers every respondent of its survey
     select catalogue.survey, catalogue.indicator_id, respondents.wave_year, respondents.respondent_key

@@ -47,15 +47,28 @@ questions as (
 
 ),
 
+universes as (
+
+    -- each distinct routing condition once (six questions are asked when `ai_tried=yes`)
+    select distinct survey, wave_year, universe from questions where universe <> ''
+
+),
+
 universe_conditions as (
 
-    {{ explode_conditions('questions', ['survey', 'wave_year', 'question_id'], 'universe') }}
+    {{ explode_conditions('universes', ['survey', 'wave_year', 'universe'], 'universe') }}
 
 ),
 
 routed as (
 
-    {{ match_conditions('universe_conditions', 'attributes', ['survey', 'wave_year', 'question_id']) }}
+    select questions.survey, questions.wave_year, questions.question_id, matched.respondent_key
+    from ({{ match_conditions('universe_conditions', 'attributes',
+                              ['survey', 'wave_year', 'universe']) }}) as matched
+    inner join questions
+        on questions.survey = matched.survey
+        and questions.wave_year = matched.wave_year
+        and questions.universe = matched.universe
 
 ),
 
@@ -99,7 +112,11 @@ fingerprints as (
         wave_year,
         respondent_key,
         count(*) as answers_n,
-        md5(string_agg(column_name || '=' || raw_value, ';' order by column_name)) as fingerprint
+        -- order-free fingerprint of the set of cells (two 64-bit hashes, combined by sum and
+        -- xor): fixed-size aggregate states, unlike an ordered string_agg or a list, so the
+        -- aggregation streams and spills instead of holding every answer in memory
+        sum(hash(column_name || '=' || raw_value))::varchar || ':'
+            || bit_xor(hash(raw_value || '@' || column_name))::varchar as fingerprint
     from responses
     group by all
 

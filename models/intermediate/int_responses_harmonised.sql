@@ -16,22 +16,27 @@ crosswalk as (
 
 matched as (
 
+    -- an option-specific row wins over the question's '*' row (two equi-joins: no window over
+    -- every answer; the crosswalk holds at most one row per question and option key)
     select
         responses.*,
-        crosswalk.concept_id,
-        crosswalk.concept_option_key,
-        crosswalk.comparability
+        coalesce(by_option.concept_id, by_question.concept_id) as concept_id,
+        case
+            when by_option.question_id is not null then by_option.concept_option_key
+            else by_question.concept_option_key
+        end as concept_option_key,
+        coalesce(by_option.comparability, by_question.comparability) as comparability
     from responses
-    left join crosswalk
-        on crosswalk.survey = responses.survey
-        and crosswalk.wave_year = responses.wave_year
-        and crosswalk.question_id = responses.question_id
-        and (crosswalk.option_key = responses.option_key or crosswalk.option_key = '*')
-    -- an option-specific row wins over the question's '*' row
-    qualify row_number() over (
-            partition by responses.respondent_key, responses.wave_year, responses.column_name
-            order by crosswalk.option_key = '*'
-        ) = 1
+    left join crosswalk as by_option
+        on by_option.survey = responses.survey
+        and by_option.wave_year = responses.wave_year
+        and by_option.question_id = responses.question_id
+        and by_option.option_key = responses.option_key
+    left join crosswalk as by_question
+        on by_question.survey = responses.survey
+        and by_question.wave_year = responses.wave_year
+        and by_question.question_id = responses.question_id
+        and by_question.option_key = '*'
 
 ),
 

@@ -60,26 +60,37 @@ indicator_segment_types as (
 
 ),
 
-segmented as (
+weighted_members as (
 
+    -- each member with its weight and the segment types its indicator is broken down by,
+    -- then joined to segments on all four keys (joining segments to the types first made a
+    -- product of every respondent's segments with every indicator)
     select
         members.*,
-        segments.segment_type,
-        segments.segment_value,
-        weights.weight
+        weights.weight,
+        types.segment_type
     from members
-    inner join indicator_segment_types as types
-        on types.survey = members.survey
-        and types.indicator_id = members.indicator_id
-    inner join segments
-        on segments.survey = members.survey
-        and segments.wave_year = members.wave_year
-        and segments.respondent_key = members.respondent_key
-        and segments.segment_type = types.segment_type
     inner join weights
         on weights.survey = members.survey
         and weights.wave_year = members.wave_year
         and weights.respondent_key = members.respondent_key
+    inner join indicator_segment_types as types
+        on types.survey = members.survey
+        and types.indicator_id = members.indicator_id
+
+),
+
+segmented as (
+
+    select
+        weighted_members.*,
+        segments.segment_value
+    from weighted_members
+    inner join segments
+        on segments.survey = weighted_members.survey
+        and segments.wave_year = weighted_members.wave_year
+        and segments.respondent_key = weighted_members.respondent_key
+        and segments.segment_type = weighted_members.segment_type
 
 ),
 

@@ -12,7 +12,9 @@ labelled as (
     select
         *,
         {{ landed_survey('filename') }} as file_survey,
-        {{ landed_wave_year('filename') }} as file_wave_year
+        {{ landed_wave_year('filename') }} as file_wave_year,
+        -- once per landed row, not once per unpivoted cell
+        regexp_extract(filename, '[^/]+$') as source_file
     from source
 
 ),
@@ -21,7 +23,8 @@ unpivoted as (
 
     unpivot labelled
     on columns(* exclude (
-        filename, file_survey, file_wave_year, respondent_id, source_row, started_at, ended_at
+        filename, file_survey, file_wave_year, source_file, respondent_id, source_row,
+        started_at, ended_at
     ))
     into name column_name value raw_value
 
@@ -32,7 +35,7 @@ final as (
     select
         file_survey as survey,
         file_wave_year as wave_year,
-        regexp_extract(filename, '[^/]+$') as source_file,
+        source_file,
         cast(source_row as integer) as source_row,
         column_name,
         trim(raw_value) as raw_value

@@ -56,11 +56,10 @@ FULL_SIZES = ["shipped", "1x1000", "10x10000", "10x100000"]
 BIG = 1_000_000  # respondents × waves from which one repeat is the default
 TOLERANCE = 1e-9
 PAGE = os.sysconf("SC_PAGE_SIZE")
-# Model variants: as they are, and with the proposed patches applied to the copy (in order).
-VARIANTS = {
+# Model variants: the models as they are, and the models with patches under bench/patches/
+# applied to the copy (a change is measured before it is committed: add its patch here).
+VARIANTS: dict[str, list[Path]] = {
     "current": [],
-    "proposed": [BENCH / "proposed_models.patch"],
-    "incremental": [BENCH / "proposed_models.patch", BENCH / "proposed_incremental.patch"],
 }
 
 
@@ -223,7 +222,7 @@ def dbt_build(project: Path) -> str:
 
 
 def apply_variant(project: Path, variant: str, log=lambda *_: None) -> None:
-    for patch in VARIANTS[variant]:
+    for patch in VARIANTS.get(variant, []):
         subprocess.run(["git", "apply", str(patch)], cwd=project, check=True)
         log(f"  applied {patch.name}")
 
@@ -511,7 +510,7 @@ def model_table(results: list[dict], size: str, top: int = 14) -> str:
     model variants: where the build time goes, and what each variant changed."""
     rows = {r["variant"]: r.get("a_models", {}).get("models", {}) for r in results
             if r["size"] == size}
-    variants = [v for v in VARIANTS if rows.get(v)]
+    variants = [v for v in rows if rows[v]]
     if not variants:
         return ""
     names = sorted({m for v in variants for m in rows[v]},
@@ -538,7 +537,8 @@ def plot(results: list[dict], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=90)
     series = [("a", "(a) dbt build", "-o"), ("b", "(b) whole refresh", "-s"),
               ("c", "(c) reference SQL", "-^"), ("d", "(d) pandas", "-v")]
-    styles = {"current": "-", "proposed": "--", "incremental": ":"}
+    variants = list(dict.fromkeys(r["variant"] for r in scaled))
+    styles = dict(zip(variants, ["-", "--", ":", "-."] * 3, strict=False))
     drawn_limits = False
     for variant, style in styles.items():
         rows = sorted((r for r in scaled if r["variant"] == variant),
@@ -581,9 +581,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int,
                         help="runs per measure (default 3, 1 from 1,000,000 respondents × waves)")
     parser.add_argument("--models", default="current",
-                        help="comma-separated variants: current (models as they are), proposed "
-                        "(bench/proposed_models.patch), incremental (+ "
-                        "bench/proposed_incremental.patch), or all (the default with --full)")
+                        help="comma-separated variants: current (models as they are), the "
+                        f"patched variants of VARIANTS ({', '.join(VARIANTS)}), or all")
+    parser.add_argument("--label",
+                        help="name the results of the current models by this label instead of "
+                        "'current' (to keep a before/after side by side in the results file)")
     parser.add_argument("--memory-guard-gib", type=float, default=12.0,
                         help="kill a step whose process tree exceeds this RSS (0: no guard)")
     parser.add_argument("--root", type=Path, default=ROOT / "data" / "bench")
@@ -623,6 +625,8 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             repeats = args.repeats or (1 if size.total >= BIG else 3)
             result = bench_size(size, args.root, repeats, variant, log)
+            if args.label and variant == "current":
+                result["variant"] = args.label
             result["machine"] = info | {"loadavg_end": os.getloadavg()}
             results.append(result)
             if result["equality"].get("equal") is False:

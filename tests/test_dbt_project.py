@@ -26,4 +26,8 @@ def test_docs_generate_offline_and_documents_marts(shipped_warehouse):
     for name in ("fct_indicator", "fct_indicator_trend", "dim_wave"):
         assert nodes[name]["config"]["contract"]["enforced"] is True
     assert nodes["fct_indicator"]["config"]["materialized"] == "incremental"
-    assert nodes["stg_landed__responses"]["config"]["materialized"] == "table"
+    # landed files are parsed once per wave, not once per consumer (no staging view), and the
+    # respondent-level models compute only the waves they do not hold yet
+    for name in ("stg_landed__responses", "int_responses_decoded", "fct_response",
+                 "dim_respondent", "int_indicator_members"):
+        assert nodes[name]["config"]["materialized"] == "incremental", name

@@ -1,14 +1,19 @@
 -- Which respondents are in each indicator's base and numerator, from the catalogue's
 -- conditions: one row per indicator × respondent in the base. Generic: no SQL per indicator.
+{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{%- set waves = waves_to_build() %}
+
 with attributes as (
 
     select * from {{ ref('int_respondent_attributes') }}
+    where {{ wave_filter(waves) }}
 
 ),
 
 respondents as (
 
     select * from {{ ref('int_respondents_accepted') }}
+    where {{ wave_filter(waves) }}
 
 ),
 
@@ -22,7 +27,7 @@ numeric_answers as (
 
     select survey, wave_year, respondent_key, concept_id as question_id, numeric_value
     from {{ ref('int_responses_harmonised') }}
-    where numeric_value is not null
+    where numeric_value is not null and {{ wave_filter(waves) }}
 
 ),
 

@@ -1,15 +1,20 @@
 -- Every quality finding, one row per respondent × check × offending cell, with provenance.
 -- Checks and thresholds are configuration (`quality_rules` seed); which ones quarantine a
 -- respondent and which only flag is its `is_blocking` column.
+{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{%- set waves = waves_to_build() %}
+
 with respondents as (
 
     select * from {{ ref('stg_landed__respondents') }}
+    where {{ wave_filter(waves) }}
 
 ),
 
 responses as (
 
     select * from {{ ref('int_responses_decoded') }}
+    where {{ wave_filter(waves) }}
 
 ),
 
@@ -20,11 +25,11 @@ attributes as (
         survey, wave_year, respondent_key, question_id as attr_key, option_key as attr_value,
         is_selected
     from {{ ref('int_responses_decoded') }}
-    where invalid_reason is null
+    where invalid_reason is null and {{ wave_filter(waves) }}
     union all
     select survey, wave_year, respondent_key, attr_key, attr_value, is_selected
     from {{ ref('int_respondent_attributes') }}
-    where attr_key like 'segment.%'
+    where attr_key like 'segment.%' and {{ wave_filter(waves) }}
 
 ),
 

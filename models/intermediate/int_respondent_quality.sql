@@ -1,14 +1,19 @@
 -- One row per landed respondent: a flag per quality check and whether the respondent is
 -- quarantined (fails a blocking check) — quarantined respondents are kept out of every figure.
+{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{%- set waves = waves_to_build() %}
+
 with respondents as (
 
     select * from {{ ref('stg_landed__respondents') }}
+    where {{ wave_filter(waves) }}
 
 ),
 
 checks as (
 
     select * from {{ ref('int_respondent_checks') }}
+    where {{ wave_filter(waves) }}
 
 ),
 

@@ -1,5 +1,8 @@
 -- Segments of each respondent, from the `segments` seed (conditions on answers): one row per
 -- respondent × segment, plus `all` and the cross segments of `segment_types` (a|b).
+{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{%- set waves = waves_to_build() %}
+
 with answers as (
 
     select
@@ -10,12 +13,14 @@ with answers as (
         concept_option_key as attr_value,
         is_selected
     from {{ ref('int_responses_harmonised') }}
+    where {{ wave_filter(waves) }}
 
 ),
 
 respondents as (
 
     select * from {{ ref('int_respondents') }}
+    where {{ wave_filter(waves) }}
 
 ),
 

@@ -1,7 +1,11 @@
 -- One row per landed respondent with provenance and completion time.
+{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{%- set waves = waves_to_build() %}
+
 with respondents as (
 
     select * from {{ ref('stg_landed__respondents') }}
+    where {{ wave_filter(waves) }}
 
 ),
 

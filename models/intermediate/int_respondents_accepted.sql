@@ -1,7 +1,11 @@
 -- Respondents who pass every blocking quality check: the only ones figures are computed on.
+{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{%- set waves = waves_to_build() %}
+
 with quality as (
 
     select * from {{ ref('int_respondent_quality') }}
+    where {{ wave_filter(waves) }}
 
 ),
 

@@ -1,14 +1,19 @@
 -- Raw answers decoded with the codebook of their wave: question, option key, selection,
 -- numeric value, and why an answer is invalid (unknown column, code outside the codebook).
+{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{%- set waves = waves_to_build() %}
+
 with responses as (
 
     select * from {{ ref('stg_landed__responses') }}
+    where {{ wave_filter(waves) }}
 
 ),
 
 respondents as (
 
     select * from {{ ref('stg_landed__respondents') }}
+    where {{ wave_filter(waves) }}
 
 ),
 

@@ -1,7 +1,11 @@
 -- Respondent × profession (a professional may hold several): the professions ticked.
+{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{%- set waves = waves_to_build() %}
+
 with segments as (
 
     select * from {{ ref('int_respondent_segments') }}
+    where {{ wave_filter(waves) }}
 
 ),
 

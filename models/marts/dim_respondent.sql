@@ -1,21 +1,27 @@
 -- One row per landed respondent and wave (pseudonymised key): profile segments, quality
 -- flags, quarantine decision and weight (null when quarantined).
 -- No raw id, no free text, no timestamps: nothing that identifies a person.
+{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{%- set waves = waves_to_build() %}
+
 with respondents as (
 
     select * from {{ ref('int_respondent_quality') }}
+    where {{ wave_filter(waves) }}
 
 ),
 
 segments as (
 
     select * from {{ ref('int_respondent_segments') }}
+    where {{ wave_filter(waves) }}
 
 ),
 
 weights as (
 
     select * from {{ ref('int_respondent_weights') }}
+    where {{ wave_filter(waves) }}
 
 ),
 

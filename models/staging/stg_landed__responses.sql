@@ -1,9 +1,13 @@
 -- One row per landed row × raw column holding an answer (keyed by file and row). Empty
 -- cells (item non-response or routing) are dropped by UNPIVOT. Driven by the file's header:
 -- no SQL per question.
+{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{%- set waves = waves_to_build() %}
+
 with source as (
 
     select * from {{ source('landed', 'respondent_files') }}
+    where {{ landed_file_filter(waves) }}
 
 ),
 

@@ -1,0 +1,84 @@
+"""Respondent-level models are incremental by wave: a second build recomputes nothing, a landed
+file for a wave already built changes nothing until the wave is rebuilt (`rebuild_waves`), and
+a rebuilt wave is exactly what a fresh build of the same files gives."""
+
+from __future__ import annotations
+
+import duckdb
+
+from tests.conftest import build, copy_project, query
+
+# respondent-level tables (incremental by wave) and the figures computed from them
+TABLES = ["staging.stg_landed__respondents", "staging.stg_landed__responses",
+          "intermediate.int_responses_decoded", "intermediate.int_respondent_checks",
+          "intermediate.int_indicator_members", "marts.dim_respondent", "marts.fct_response",
+          "marts.bridge_respondent_profession", "marts.fct_indicator"]
+DROPPED = 40  # respondents removed from the professional file
+
+
+def _rows_per_wave(warehouse) -> dict[str, list]:
+    return {t: query(warehouse, f"select survey, wave_year, count(*) from {t} group by all "
+                                f"order by all") for t in TABLES}
+
+
+def _figures(warehouse) -> list[tuple]:
+    return query(warehouse, """
+        select survey, wave_year, indicator_id, segment_type, segment_value, base_n,
+               round(value, 12)
+        from marts.fct_indicator order by all""")
+
+
+def _drop_last_rows(path, n: int) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:-n]), encoding="utf-8")
+
+
+def test_second_build_and_relanded_wave_need_rebuild(tmp_path):
+    project = copy_project(tmp_path / "project")
+    warehouse = build(project, tmp_path / "w" / "warehouse.duckdb")
+    first = _rows_per_wave(warehouse)
+    figures = _figures(warehouse)
+    assert all(first.values())
+
+    # a second build appends nothing
+    build(project, warehouse)
+    assert _rows_per_wave(warehouse) == first
+
+    # a corrected file for 2024 lands: past waves are immutable until rebuilt
+    raw = project / "seeds" / "raw" / "pro_2024__synthetic.csv"
+    _drop_last_rows(raw, DROPPED)
+    build(project, warehouse)
+    assert _rows_per_wave(warehouse) == first
+    assert _figures(warehouse) == figures
+
+    # rebuilt: the wave's rows are replaced, never duplicated, and equal a fresh build
+    build(project, warehouse, dbt_vars={"rebuild_waves": [2024]})
+    fresh = build(project, tmp_path / "fresh" / "warehouse.duckdb")
+    rebuilt = _rows_per_wave(warehouse)
+    assert rebuilt == _rows_per_wave(fresh)
+    pro = {t: dict(((s, w), n) for s, w, n in rows) for t, rows in rebuilt.items()}
+    before = {t: dict(((s, w), n) for s, w, n in rows) for t, rows in first.items()}
+    landed = "staging.stg_landed__respondents"
+    assert pro[landed][("pro", 2024)] == before[landed][("pro", 2024)] - DROPPED
+    assert pro[landed][("public", 2024)] == before[landed][("public", 2024)]
+    assert _figures(warehouse) == _figures(fresh)
+    assert _figures(warehouse) != figures
+    keys = query(warehouse, "select count(*) - count(distinct respondent_key) "
+                            "from marts.dim_respondent")
+    assert keys == [(0,)]
+
+
+def test_build_computes_only_new_waves(tmp_path):
+    """A row marked between two builds survives the second one: the history is not recomputed
+    (a table materialisation would rebuild it from the files)."""
+    project = copy_project(tmp_path / "project")
+    warehouse = build(project, tmp_path / "w" / "warehouse.duckdb")
+    with duckdb.connect(str(warehouse)) as con:
+        marked = con.execute("""
+            update marts.fct_response set weight = -1
+            where response_key = (select min(response_key) from marts.fct_response)
+            returning response_key""").fetchall()
+    assert len(marked) == 1
+    build(project, warehouse, select=["fct_response"])
+    assert query(warehouse, "select response_key from marts.fct_response where weight = -1") \
+        == marked

@@ -95,23 +95,8 @@ simple as (
 
 crossed as (
 
-    select
-        first_part.survey,
-        first_part.wave_year,
-        first_part.respondent_key,
-        types.segment_type,
-        first_part.segment_value || '|' || second_part.segment_value as segment_value,
-        false as is_option_segment
-    from {{ ref('segment_types') }} as types
-    inner join simple as first_part
-        on first_part.survey = types.survey
-        and first_part.segment_type = split_part(types.crosses, '|', 1)
-    inner join simple as second_part
-        on second_part.respondent_key = first_part.respondent_key
-        and second_part.wave_year = first_part.wave_year
-        and second_part.survey = first_part.survey
-        and second_part.segment_type = split_part(types.crosses, '|', 2)
-    where coalesce(types.crosses, '') <> ''
+    {{ crossed_segments('simple', ['survey', 'wave_year', 'respondent_key'],
+                        extra='false as is_option_segment') }}
 
 ),
 

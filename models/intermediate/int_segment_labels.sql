@@ -76,24 +76,8 @@ simple as (
 crossed as (
 
     -- crossed segment types (segment_types.crosses = a|b): "label a × label b"
-    select
-        first_part.survey,
-        first_part.wave_year,
-        types.segment_type,
-        first_part.segment_value || '|' || second_part.segment_value as segment_value,
-        first_part.segment_label_fr || ' × ' || second_part.segment_label_fr as segment_label_fr,
-        first_part.segment_label_en || ' × ' || second_part.segment_label_en as segment_label_en
-    from {{ ref('segment_types') }} as types
-    inner join simple as first_part
-        on
-        types.survey = first_part.survey
-        and split_part(types.crosses, '|', 1) = first_part.segment_type
-    inner join simple as second_part
-        on
-        first_part.survey = second_part.survey
-        and first_part.wave_year = second_part.wave_year
-        and split_part(types.crosses, '|', 2) = second_part.segment_type
-    where coalesce(types.crosses, '') <> ''
+    {{ crossed_segments('simple', ['survey', 'wave_year'],
+                        label_columns=['segment_label_fr', 'segment_label_en']) }}
 
 ),
 

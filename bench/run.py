@@ -360,7 +360,8 @@ def bench_size(size: Size, root: Path, repeats: int, variant: str, log) -> dict:
             "peak_rss_bytes": max(r.peak_bytes for r in tail_runs),
             "publish_method": tails[-1]["publish_method"],
             "waves_valid": all(w["success"] for w in tails[-1]["waves"].values()),
-            "quarantined": sum(w["quarantined"] for w in tails[-1]["waves"].values())}
+            "quarantined": sum(w["quarantined"] for w in tails[-1]["waves"].values()),
+            "wave_seconds": {k: w.get("seconds") for k, w in tails[-1]["waves"].items()}}
 
     # (c) reference SQL and (d) pandas, on the same raw files
     ref_out, pd_out = project / "reference.parquet", project / "pandas.parquet"

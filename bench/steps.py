@@ -50,10 +50,12 @@ def tail(args: argparse.Namespace) -> dict:
     imported = time.perf_counter()
     outcomes = {}
     for wave in args.waves:
+        wave_started = time.perf_counter()
         report = validate_wave(args.warehouse, wave, project_root=args.project,
                                landing_root=args.project / "seeds", log=lambda *_: None)
         outcomes[wave] = {"success": report.success, "blocking_failures": report.blocking_failures,
-                          "quarantined": report.quarantined}
+                          "quarantined": report.quarantined,
+                        "seconds": round(time.perf_counter() - wave_started, 3)}
     validated = time.perf_counter()
     method = publish_snapshot(args.warehouse, args.published)
     done = time.perf_counter()

@@ -1,10 +1,9 @@
 """Dagster code location: the yearly refresh, from landed files to the published warehouse."""
 
 from dagster import Definitions, in_process_executor
-from dagster_dbt import DbtCliResource
 
 from observatoire.dbt_runner import dbt_executable
-from orchestration.dbt_models import dbt_project, observatoire_dbt
+from orchestration.dbt_models import ObservatoireDbtCli, dbt_project, observatoire_dbt
 from orchestration.jobs import refresh_job
 from orchestration.landing import landing_assets
 from orchestration.publish import auditor_report, observatoire_snapshot
@@ -21,7 +20,7 @@ defs = Definitions(
     sensors=[landing_sensor],
     resources={
         "settings": ObservatoireSettings.from_env(),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+        "dbt": ObservatoireDbtCli(project_dir=dbt_project, dbt_executable=dbt_executable()),
     },
     # Steps run one after another in the run's process: the warehouse has one writer at a time
     # (DuckDB), the chain is sequential anyway, and no process is spawned per step.

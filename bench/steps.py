@@ -52,7 +52,8 @@ def tail(args: argparse.Namespace) -> dict:
     for wave in args.waves:
         wave_started = time.perf_counter()
         report = validate_wave(args.warehouse, wave, project_root=args.project,
-                               landing_root=args.project / "seeds", log=lambda *_: None)
+                               landing_root=args.project / "seeds", log=lambda *_: None,
+                               **({"chunk_rows": args.chunk_rows} if args.chunk_rows else {}))
         outcomes[wave] = {"success": report.success, "blocking_failures": report.blocking_failures,
                           "quarantined": report.quarantined,
                         "seconds": round(time.perf_counter() - wave_started, 3)}
@@ -88,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--project", type=Path, required=True)
     t.add_argument("--waves", type=int, nargs="+", required=True)
     t.add_argument("--published", type=Path, required=True)
+    t.add_argument("--chunk-rows", type=int, help="rows per batch read from DuckDB for GX "
+                   "(default observatoire.quality.CHUNK_ROWS)")
     t.set_defaults(func=tail)
     r = sub.add_parser("reference")
     r.add_argument("--landing", type=Path, required=True)

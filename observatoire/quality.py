@@ -19,8 +19,13 @@ Each suite runs on two batches: `landed` (every row, to show what was found) and
 batch means the quarantine let bad data through: the wave fails and nothing is published.
 Flag-only checks (speeders, straight-liners by default) never block.
 
-Large tables are read from DuckDB in chunks (`chunk_rows`) and validated chunk by chunk, so
-memory stays bounded whatever the wave size. Results go to `quality.dq_validation_result`.
+The answer-level suite (one row per answer cell: the large table) holds only row-wise
+expectations; it is read from DuckDB in record batches of `chunk_rows` rows and validated batch
+by batch, so its memory stays bounded whatever the wave size. Suites with table-level
+expectations (uniqueness, sum of weights, row count, column set) are validated on the whole
+table at once, read narrow (only the columns an expectation uses): their tables have one row
+per respondent, question or indicator. Results do not depend on the batch size (tested).
+Results go to `quality.dq_validation_result`.
 """
 
 from __future__ import annotations
@@ -208,10 +213,46 @@ def _merge(chunks: list[list[dict]]) -> list[dict]:
     return merged
 
 
+# Expectations decided row by row: their results over batches add up (success if every batch
+# succeeds, unexpected counts summed). The others (uniqueness, sums, row counts, column sets)
+# need the whole table at once.
+ROW_WISE = {"expect_column_values_to_be_null", "expect_column_values_to_not_be_null",
+            "expect_column_values_to_be_between", "expect_column_values_to_be_in_set",
+            "expect_column_values_to_match_regex"}
+
+
+def _whole_frame(con, sql: str, params: list, expectations: list) -> pd.DataFrame:
+    """The whole result of `sql` for table-level expectations, narrow: only the columns some
+    expectation reads are fetched; the others (needed by a column-set expectation for their
+    names only) are empty categoricals, one byte per row. Memory grows with the rows of the
+    table (respondents, questions, indicators), never with its width."""
+    import numpy as np
+
+    names = [c[0] for c in con.execute(f"select * from ({sql}) limit 0", params).description]
+    used = [n for n in names if any(getattr(e, "column", None) == n for e in expectations)]
+    if used:
+        frame = con.execute(f"select {', '.join(chr(34) + n + chr(34) for n in used)} "
+                            f"from ({sql})", params).df()
+    else:
+        rows = con.execute(f"select count(*) from ({sql})", params).fetchone()[0]
+        frame = pd.DataFrame(index=pd.RangeIndex(rows))
+    empty = pd.Categorical.from_codes(np.full(len(frame), -1, dtype=np.int8), categories=[])
+    for name in names:
+        if name not in frame.columns:
+            frame[name] = empty
+    return frame[names]
+
+
 def _validate(context, con, suite: str, label: str, sql: str, params: list,
               expectations: list, chunk_rows: int) -> list[dict]:
+    """Results of a suite on the rows of `sql`. A suite of row-wise expectations (answers: the
+    large tables) is validated batch by batch (`chunk_rows` rows read from DuckDB at a time,
+    results merged); any other suite on the whole table at once, read narrow."""
     from observatoire.gx_runner import run_suite
 
+    if any(e.expectation_type not in ROW_WISE for e in expectations):
+        return run_suite(context, suite, _whole_frame(con, sql, params, expectations),
+                         expectations, label)
     reader = con.execute(sql, params).fetch_record_batch(chunk_rows)
     chunks = []
     for i, batch in enumerate(reader):

@@ -164,3 +164,22 @@ def test_report_renders_offline(injected, tmp_path):
     shot = tmp_path / "wave.png"
     result = _chromium(tmp_path, page.as_uri(), f"--screenshot={shot}")
     assert shot.is_file() and shot.stat().st_size > 20_000, result.stderr[-2000:]
+
+
+def test_results_do_not_depend_on_the_batch_size(injected):
+    """Small batches split every table (the duplicated id sits at the other end of the file
+    from its first use; the public poll's 1,619 weights must sum to 1,619): every expectation
+    must give the same outcome and counts as with the default batches."""
+    small = quality.validate_wave(injected["warehouse"], 2024, project_root=injected["project"],
+                                  chunk_rows=100, write_results=False, log=lambda *_: None)
+
+    def outcome(report):
+        return {(r["survey"], r["suite"], r["batch"], r["expectation_type"], r["column"]):
+                (r["success"], r["unexpected_count"]) for r in report.results}
+
+    default = outcome(injected["report"])
+    assert outcome(small) == default
+    assert default[("pro", "raw_file", "landed", "expect_column_values_to_be_unique",
+                    "respondent_id")] == (False, 2)
+    assert default[("public", "weights", "accepted", "expect_column_sum_to_be_between",
+                    "weight")][0] is True

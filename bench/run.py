@@ -536,8 +536,8 @@ def plot(results: list[dict], path: Path) -> None:
 
     scaled = [r for r in results if r["size"] != "shipped"]
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=90)
-    series = [("a", "(a) dbt build", "-o"), ("b", "(b) whole refresh", "-s"),
-              ("c", "(c) reference SQL", "-^"), ("d", "(d) pandas", "-v")]
+    series = [("a", "(a) dbt build", "o"), ("b", "(b) whole refresh", "s"),
+              ("c", "(c) reference SQL", "^"), ("d", "(d) pandas", "v")]
     variants = list(dict.fromkeys(r["variant"] for r in scaled))
     styles = dict(zip(variants, ["-", "--", ":", "-."] * 3, strict=False))
     drawn_limits = False

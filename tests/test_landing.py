@@ -274,6 +274,8 @@ def test_cli_output_and_exit_codes(root, tmp_path, capsys):
     assert "rows: 8 in = 8 loaded + 0 to quarantine + 0 refused" in out
     assert f"LANDED version 1 -> {root / 'raw' / 'pro_2025.csv'}" in out
     assert "next: add a row for pro 2025" in out
+    assert "next: make run" in out
+    assert "--rebuild" not in out.split("next: make run")[0]
     assert main([str(good), *args]) == 0
     assert "UNCHANGED" in capsys.readouterr().out
     assert main([str(CORPUS / "invalid_code.csv"), *args]) == 0
@@ -281,6 +283,10 @@ def test_cli_output_and_exit_codes(root, tmp_path, capsys):
     assert "invalid_code.csv row 4, column ai_tried: code '7' is not in the codebook (1, 2)" in out
     assert "rows: 8 in = 7 loaded + 1 to quarantine + 0 refused" in out
     assert "archived previous version" in out
+    # a second version of a wave is only read on purpose (past waves are immutable)
+    assert "next: .venv/bin/observatoire run --wave 2025 --rebuild  (the wave was built from " \
+        "version 1" in out
+    assert "next: make run" not in out
     assert main([str(CORPUS / "truncated_row.csv"), *args]) == 1
     captured = capsys.readouterr()
     assert "rows: 8 in = 0 loaded + 0 to quarantine + 8 refused" in captured.out

@@ -25,7 +25,14 @@ def _next_steps(result: LandingResult, root: Path) -> list[str]:
     published = root / "published" / f"published_figures_{result.wave}.csv"
     if not published.exists():
         steps.append(f"add the wave's published figures as {published} (if any)")
-    return steps + ["make run  (rebuild the warehouse; quarantined rows: marts.dq_quarantine)"]
+    rebuild = f".venv/bin/observatoire run --wave {result.wave} --rebuild"
+    if result.version > 1:
+        # past waves are immutable in the warehouse: a new version is only read on purpose
+        return steps + [f"{rebuild}  (the wave was built from version {result.version - 1}; "
+                        "quarantined rows: marts.dq_quarantine)"]
+    return steps + ["make run  (builds the new wave; quarantined rows: marts.dq_quarantine)",
+                    f"if the warehouse already holds {result.instrument} {result.wave} (e.g. from "
+                    f"a synthetic file moved out of raw/): {rebuild}"]
 
 
 def report(result: LandingResult, root: Path, max_warnings: int) -> None:

@@ -1,5 +1,5 @@
-"""Weights of accepted respondents: 1.0 for unweighted instruments; raking to population margins (the
-`population_margins` seed) for waves flagged `is_weighted` in the `waves` seed.
+"""Weights of accepted respondents: 1.0 for unweighted instruments; raking to population
+margins (the `population_margins` seed) for waves flagged `is_weighted` in the `waves` seed.
 
 A dbt Python model (run in-process by dbt-duckdb) so that weighting stays in the dbt lineage;
 the raking itself is observatoire.weighting.rake, tested on its own.

@@ -173,6 +173,10 @@ def build_args(settings: ObservatoireSettings, config: DbtBuildConfig,
     dbt_vars = settings.dbt_vars()
     if config.rebuild_waves:
         dbt_vars["rebuild_waves"] = [int(w) for w in waves]
+    if waves and not config.full_refresh:
+        # tests of the models incremental by wave read the run's waves only (the others are
+        # immutable there and were tested when built): macros/get_where_subquery.sql
+        dbt_vars["test_waves"] = [int(w) for w in waves]
     args = ["build"]
     if config.full_refresh:
         args.append("--full-refresh")

@@ -5,7 +5,9 @@ a rebuilt wave is exactly what a fresh build of the same files gives."""
 from __future__ import annotations
 
 import duckdb
+import pytest
 
+from observatoire.dbt_runner import run_dbt
 from tests.conftest import build, copy_project, query
 
 # respondent-level tables (incremental by wave) and the figures computed from them
@@ -82,3 +84,21 @@ def test_build_computes_only_new_waves(tmp_path):
     build(project, warehouse, select=["fct_response"])
     assert query(warehouse, "select response_key from marts.fct_response where weight = -1") \
         == marked
+
+
+def test_tests_read_only_the_waves_of_the_run_when_told(tmp_path):
+    """With `test_waves` (what the orchestrator passes), tests of models incremental by wave
+    read those waves only; without it (the default), every wave."""
+    project = copy_project(tmp_path / "project")
+    warehouse = build(project, tmp_path / "w" / "warehouse.duckdb")
+    with duckdb.connect(str(warehouse)) as con:  # a duplicate in the 2024 wave
+        con.execute("insert into marts.fct_response select * from marts.fct_response limit 1")
+    args = ["test", "--quiet", "--select", "unique_fct_response_response_key",
+            "--target-path", str(tmp_path / "target")]
+    run_dbt(args, warehouse=warehouse, project_dir=project, dbt_vars={"test_waves": [2025]},
+            capture=True)
+    with pytest.raises(RuntimeError, match="unique_fct_response_response_key"):
+        run_dbt(args, warehouse=warehouse, project_dir=project, capture=True)
+    with pytest.raises(RuntimeError):
+        run_dbt(args, warehouse=warehouse, project_dir=project,
+                dbt_vars={"test_waves": [2024]}, capture=True)

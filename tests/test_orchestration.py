@@ -334,3 +334,20 @@ def test_webserver_serves_the_graph(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def test_build_args_scope_tests_and_rebuilds_to_the_run_waves():
+    from orchestration.dbt_models import DbtBuildConfig, build_args
+    from orchestration.resources import ObservatoireSettings
+
+    settings = ObservatoireSettings.from_env()
+
+    def dbt_vars(args):
+        return json.loads(args[args.index("--vars") + 1]) if "--vars" in args else {}
+
+    plain = dbt_vars(build_args(settings, DbtBuildConfig(), ["2025"]))
+    assert plain.get("test_waves") == [2025] and "rebuild_waves" not in plain
+    rebuilt = dbt_vars(build_args(settings, DbtBuildConfig(rebuild_waves=True), ["2024", "2025"]))
+    assert rebuilt["rebuild_waves"] == [2024, 2025] and rebuilt["test_waves"] == [2024, 2025]
+    full = build_args(settings, DbtBuildConfig(full_refresh=True), ["2024"])
+    assert "--full-refresh" in full and "test_waves" not in dbt_vars(full)

@@ -55,7 +55,9 @@ questions as (
 universes as (
 
     -- each distinct routing condition once (six questions are asked when `ai_tried=yes`)
-    select distinct survey, wave_year, universe from questions where universe <> ''
+    select distinct survey, wave_year, universe
+    from questions
+    where universe <> ''
 
 ),
 
@@ -120,8 +122,8 @@ fingerprints as (
         -- order-free fingerprint of the set of cells (two 64-bit hashes, combined by sum and
         -- xor): fixed-size aggregate states, unlike an ordered string_agg or a list, so the
         -- aggregation streams and spills instead of holding every answer in memory
-        sum(hash(column_name || '=' || raw_value))::varchar || ':'
-            || bit_xor(hash(raw_value || '@' || column_name))::varchar as fingerprint
+        cast(sum(hash(column_name || '=' || raw_value)) as varchar) || ':'
+        || cast(bit_xor(hash(raw_value || '@' || column_name)) as varchar) as fingerprint
     from responses
     group by all
 

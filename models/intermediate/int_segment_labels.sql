@@ -76,8 +76,8 @@ simple as (
 crossed as (
 
     -- crossed segment types (segment_types.crosses = a|b): "label a × label b"
-    {{ crossed_segments('simple', ['survey', 'wave_year'],
-                        label_columns=['segment_label_fr', 'segment_label_en']) }}
+    {%- set labels = ['segment_label_fr', 'segment_label_en'] %}
+    {{ crossed_segments('simple', ['survey', 'wave_year'], label_columns=labels) }}
 
 ),
 

@@ -47,7 +47,7 @@ from observatoire.spec import Clause, Codebook, SegmentDef
 SURVEY = "pro"
 SHAPE_WAVE = 2024
 FIRST_WAVE = 2025  # no published figures exist for these years: reconciliation has nothing to fail
-PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds"]
+PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", ".dbtignore", "models", "macros", "seeds"]
 DEFAULT_SEED = 20240519
 DRIFT = 0.04  # per wave, on the log-odds scale of each option
 MEDIAN_MINUTES = 12.0
@@ -420,8 +420,8 @@ def add_wave_row(seeds_dir: Path, wave_year: int) -> None:
 
 
 def copy_project(dest: Path, source: Path = spec.PROJECT_ROOT, keep_raw: bool = False) -> Path:
-    """What dbt needs (settings, models, macros, seeds) copied to dest, shipped respondent
-    files removed unless `keep_raw` (as tests.conftest.copy_project, plus the removal)."""
+    """What dbt needs (settings, models, macros, seeds) copied to dest (replaced if it
+    exists), the shipped respondent files removed unless `keep_raw`."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)

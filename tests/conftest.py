@@ -4,31 +4,21 @@ copies of the project for tests that change configuration (never the repository 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from observatoire import scale
 from observatoire.dbt_runner import run_dbt
 from observatoire.spec import PROJECT_ROOT
 
 # A fixed key for tests: pseudonyms are reproducible and no key file is written in data/.
 os.environ.setdefault("OBSERVATOIRE_PSEUDONYM_KEY", "test-key-not-secret")
 
-PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", ".dbtignore", "models", "macros", "seeds"]
-
-
 def copy_project(dest: Path) -> Path:
-    """Copy what dbt needs (models, macros, seeds, settings) into dest."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for part in PROJECT_PARTS:
-        src = PROJECT_ROOT / part
-        if src.is_dir():
-            shutil.copytree(src, dest / part)
-        else:
-            shutil.copy2(src, dest / part)
-    return dest
+    """Copy what dbt needs (models, macros, seeds with the shipped files, settings) into dest."""
+    return scale.copy_project(dest, keep_raw=True)
 
 
 def build(project_dir: Path, warehouse: Path, select: list[str] | None = None,

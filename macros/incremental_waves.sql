@@ -15,11 +15,8 @@
 
 {#- (survey, wave_year) of every landed respondent file, from the file names (none is read). -#}
 {% macro landed_waves() %}
-    {%- set pattern = '([a-z]+)_(\\d{4})[^/]*\\.csv$' -%}
     {%- set sql -%}
-        select distinct
-            regexp_extract(file, '{{ pattern }}', 1) as survey,
-            cast(regexp_extract(file, '{{ pattern }}', 2) as integer) as wave_year
+        select distinct {{ landed_survey('file') }} as survey, {{ landed_wave_year('file') }} as wave_year
         from glob('{{ var("landing_root", "seeds") }}/raw/*.csv')
         order by 1, 2
     {%- endset -%}
@@ -62,13 +59,7 @@
 
 {#- Landed rows of the waves to compute, as a filter on the file name DuckDB prunes files with. -#}
 {% macro landed_file_filter(waves, filename='filename') -%}
-    {%- if waves is none -%}
-        true
-    {%- elif not waves -%}
-        false
-    {%- else -%}
-        regexp_extract({{ filename }}, '([a-z]+_\d{4})[^/]*\.csv$', 1) in ({% for s, w in waves %}'{{ s }}_{{ w }}'{{ ', ' if not loop.last }}{% endfor %})
-    {%- endif -%}
+    {{ wave_filter(waves, landed_survey(filename), landed_wave_year(filename)) }}
 {%- endmacro %}
 
 {#- Pre-hook: waves to rebuild leave the table before they are computed again. -#}

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from observatoire import spec
@@ -226,13 +227,11 @@ def _whole_frame(con, sql: str, params: list, expectations: list) -> pd.DataFram
     expectation reads are fetched; the others (needed by a column-set expectation for their
     names only) are empty categoricals, one byte per row. Memory grows with the rows of the
     table (respondents, questions, indicators), never with its width."""
-    import numpy as np
-
     names = [c[0] for c in con.execute(f"select * from ({sql}) limit 0", params).description]
     used = [n for n in names if any(getattr(e, "column", None) == n for e in expectations)]
     if used:
-        frame = con.execute(f"select {', '.join(chr(34) + n + chr(34) for n in used)} "
-                            f"from ({sql})", params).df()
+        columns = ", ".join(f'"{name}"' for name in used)
+        frame = con.execute(f"select {columns} from ({sql})", params).df()
     else:
         rows = con.execute(f"select count(*) from ({sql})", params).fetchone()[0]
         frame = pd.DataFrame(index=pd.RangeIndex(rows))

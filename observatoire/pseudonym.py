@@ -41,3 +41,17 @@ def load_key() -> bytes:
 def pseudonym(key: bytes, value: str) -> str:
     """HMAC-SHA256 of value under key, as 16 hex characters (64 bits)."""
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def pseudonyms(key: bytes, values: list[str | None]) -> list[str | None]:
+    """`pseudonym` of each value (None stays None), keying the HMAC once for the whole list."""
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+    out: list[str | None] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        digest = keyed.copy()
+        digest.update(value.encode())
+        out.append(digest.hexdigest()[:16])
+    return out

@@ -1,13 +1,18 @@
 {#-
-  dbt's `where` test config, plus: when the run passes the var `test_waves` (the orchestrator
-  passes the waves of the run), tests of models that are incremental by wave read only those
-  waves. The other waves are immutable in those tables and were tested when they were built, so
-  a new wave costs its own tests, not the history's (docs/benchmarks.md). Without the var
-  (`dbt build` by hand, `make run`), every test reads every wave.
+  dbt's `where` test config, plus: when the run names its waves (the orchestrator does), tests
+  of models that are incremental by wave read only those waves. The other waves are immutable in
+  those tables and were tested when they were built, so a new wave costs its own tests, not the
+  history's (docs/benchmarks.md). Without them (`dbt build` by hand, `--full-refresh`), every
+  test reads every wave.
+
+  The waves come from the environment variable OBSERVATOIRE_TEST_WAVES (comma-separated; what
+  the orchestrator sets) or the var `test_waves` (a list). The environment variable is read only
+  at execution, never while parsing: a var that changes from run to run would make dbt re-parse
+  the whole project at every run (~4 s), an environment variable read at execution does not.
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- set waves = var('test_waves', none) -%}
+    {%- set waves = _test_waves() -%}
     {%- if waves is not none and relation.identifier in _models_by_wave() -%}
         {%- set wave_clause -%}
             wave_year in ({{ waves | map('int') | join(', ') if waves else 'null' }})
@@ -24,13 +29,24 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Table names of the incremental models (all incremental by wave, with a wave_year column). -#}
+{#- Names of the incremental models (all incremental by wave, with a wave_year column) and of the
+    views (all over incremental tables: dbt_project.yml, `long_view`). -#}
 {% macro _models_by_wave() -%}
     {%- set names = [] -%}
     {%- for node in (graph.get('nodes') or {}).values() -%}
-        {%- if node.resource_type == 'model' and node.config.materialized == 'incremental' -%}
+        {%- if node.resource_type == 'model'
+                and node.config.materialized in ('incremental', 'view') -%}
             {%- do names.append(node.alias or node.name) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- do return(names) -%}
+{%- endmacro %}
+
+{#- The run's waves for tests (see above), or none. -#}
+{% macro _test_waves() -%}
+    {%- set from_env = env_var('OBSERVATOIRE_TEST_WAVES', '') if execute else '' -%}
+    {%- if from_env | trim -%}
+        {%- do return(from_env.split(',') | map('trim') | reject('equalto', '') | map('int') | list) -%}
+    {%- endif -%}
+    {%- do return(var('test_waves', none)) -%}
 {%- endmacro %}

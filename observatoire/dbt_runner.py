@@ -35,10 +35,12 @@ def dbt_executable() -> str:
 
 
 def run_dbt(args: list[str], *, warehouse: Path | None = None, project_dir: Path = PROJECT_ROOT,
-            dbt_vars: dict | None = None, capture: bool = False) -> subprocess.CompletedProcess:
-    """Run a dbt command for project_dir; raises RuntimeError (with dbt's output) on failure."""
+            dbt_vars: dict | None = None, capture: bool = False,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run a dbt command for project_dir (`env`: more environment variables); raises
+    RuntimeError (with dbt's output) on failure."""
     dbt_env()
-    env = dict(os.environ)
+    env = {**os.environ, **(env or {})}
     # dbt loads our plugin (observatoire.dbt_plugin) and Python models from this package
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)

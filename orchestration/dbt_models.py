@@ -167,16 +167,25 @@ class DbtBuildConfig(Config):
     full_refresh: bool = Field(default=False, description="dbt build --full-refresh")
 
 
+TEST_WAVES_ENV = "OBSERVATOIRE_TEST_WAVES"
+
+
+def build_env(config: DbtBuildConfig, waves: list[str]) -> dict[str, str]:
+    """Environment of `dbt build` for a run of `waves`: the waves whose rows the tests of the
+    models incremental by wave read (the others are immutable there and were tested when
+    built; macros/get_where_subquery.sql). An environment variable read at execution, not a
+    dbt var: a var that changes with every run would make dbt re-parse the whole project."""
+    if waves and not config.full_refresh:
+        return {TEST_WAVES_ENV: ",".join(str(int(w)) for w in waves)}
+    return {TEST_WAVES_ENV: ""}
+
+
 def build_args(settings: ObservatoireSettings, config: DbtBuildConfig,
                waves: list[str]) -> list[str]:
-    """`dbt build` arguments for a run of `waves`."""
+    """`dbt build` arguments for a run of `waves` (its environment: `build_env`)."""
     dbt_vars = settings.dbt_vars()
     if config.rebuild_waves:
         dbt_vars["rebuild_waves"] = [int(w) for w in waves]
-    if waves and not config.full_refresh:
-        # tests of the models incremental by wave read the run's waves only (the others are
-        # immutable there and were tested when built): macros/get_where_subquery.sql
-        dbt_vars["test_waves"] = [int(w) for w in waves]
     args = ["build"]
     if config.full_refresh:
         args.append("--full-refresh")
@@ -201,7 +210,7 @@ def observatoire_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
     args = build_args(settings, config, context.partition_keys)
     context.log.info(f"dbt {' '.join(args)} -> {settings.warehouse_path} (target {target}); "
                      f"waves {context.partition_keys}")
-    with settings.dbt_environment():
+    with settings.dbt_environment(build_env(config, context.partition_keys)):
         invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     events = list(invocation.stream())  # dbt holds the write lock until it exits
     counts = _row_counts(settings.warehouse_path, relations(invocation.manifest)) \

@@ -83,8 +83,8 @@ class ObservatoireSettings(ConfigurableResource):
         return {"landing_root": str(self.landing_path)}
 
     @contextmanager
-    def dbt_environment(self):
-        """Environment of a dbt subprocess (warehouse, plugin path, no telemetry)."""
+    def dbt_environment(self, extra: dict[str, str] | None = None):
+        """Environment of a dbt subprocess (warehouse, plugin path, no telemetry, `extra`)."""
         python_path = [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
         wanted = {
             ENV_WAREHOUSE: str(self.warehouse_path),
@@ -93,6 +93,7 @@ class ObservatoireSettings(ConfigurableResource):
             "DBT_PROFILES_DIR": str(PROJECT_ROOT),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DO_NOT_TRACK": "1",
+            **(extra or {}),
         }
         saved = {k: os.environ.get(k) for k in wanted}
         os.environ.update(wanted)

@@ -337,7 +337,7 @@ def test_webserver_serves_the_graph(tmp_path):
 
 
 def test_build_args_scope_tests_and_rebuilds_to_the_run_waves():
-    from orchestration.dbt_models import DbtBuildConfig, build_args
+    from orchestration.dbt_models import TEST_WAVES_ENV, DbtBuildConfig, build_args, build_env
     from orchestration.resources import ObservatoireSettings
 
     settings = ObservatoireSettings.from_env()
@@ -345,9 +345,16 @@ def test_build_args_scope_tests_and_rebuilds_to_the_run_waves():
     def dbt_vars(args):
         return json.loads(args[args.index("--vars") + 1]) if "--vars" in args else {}
 
-    plain = dbt_vars(build_args(settings, DbtBuildConfig(), ["2025"]))
-    assert plain.get("test_waves") == [2025] and "rebuild_waves" not in plain
-    rebuilt = dbt_vars(build_args(settings, DbtBuildConfig(rebuild_waves=True), ["2024", "2025"]))
-    assert rebuilt["rebuild_waves"] == [2024, 2025] and rebuilt["test_waves"] == [2024, 2025]
-    full = build_args(settings, DbtBuildConfig(full_refresh=True), ["2024"])
-    assert "--full-refresh" in full and "test_waves" not in dbt_vars(full)
+    plain = DbtBuildConfig()
+    # the run's waves reach the tests by environment, never as a var (a var that changes with
+    # every run would make dbt re-parse the project)
+    assert "test_waves" not in dbt_vars(build_args(settings, plain, ["2025"]))
+    assert "rebuild_waves" not in dbt_vars(build_args(settings, plain, ["2025"]))
+    assert build_env(plain, ["2025"]) == {TEST_WAVES_ENV: "2025"}
+    rebuild = DbtBuildConfig(rebuild_waves=True)
+    rebuilt = dbt_vars(build_args(settings, rebuild, ["2024", "2025"]))
+    assert rebuilt["rebuild_waves"] == [2024, 2025]
+    assert build_env(rebuild, ["2024", "2025"]) == {TEST_WAVES_ENV: "2024,2025"}
+    full = DbtBuildConfig(full_refresh=True)
+    assert "--full-refresh" in build_args(settings, full, ["2024"])
+    assert build_env(full, ["2024"]) == {TEST_WAVES_ENV: ""}  # every test reads every wave

@@ -28,6 +28,12 @@ def test_docs_generate_offline_and_documents_marts(shipped_warehouse):
     assert nodes["fct_indicator"]["config"]["materialized"] == "incremental"
     # landed files are parsed once per wave, not once per consumer (no staging view), and the
     # respondent-level models compute only the waves they do not hold yet
-    for name in ("stg_landed__responses", "int_responses_decoded", "fct_response",
+    for name in ("stg_landed__respondents", "stg_landed__responses", "int_responses_decoded",
                  "dim_respondent", "int_indicator_members"):
         assert nodes[name]["config"]["materialized"] == "incremental", name
+    # long relations that only reshape one table are views over those tables, never written
+    for name in ("int_responses_harmonised", "int_respondent_attributes", "fct_response"):
+        assert nodes[name]["config"]["materialized"] == "view", name
+        assert all(nodes[parent.split(".")[-1]]["config"]["materialized"] in
+                   ("incremental", "view", "seed", "table") for parent in
+                   nodes[name]["depends_on"]["nodes"] if parent.startswith("model."))

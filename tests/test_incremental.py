@@ -77,24 +77,36 @@ def test_build_computes_only_new_waves(tmp_path):
     warehouse = build(project, tmp_path / "w" / "warehouse.duckdb")
     with duckdb.connect(str(warehouse)) as con:
         marked = con.execute("""
-            update marts.fct_response set weight = -1
-            where response_key = (select min(response_key) from marts.fct_response)
-            returning response_key""").fetchall()
+            update intermediate.int_responses_decoded set numeric_value = -1
+            where column_name = 'impact_score' and respondent_key = (
+                select min(respondent_key) from intermediate.int_responses_decoded
+                where column_name = 'impact_score' and invalid_reason is null)
+            returning respondent_key""").fetchall()
     assert len(marked) == 1
-    build(project, warehouse, select=["fct_response"])
-    assert query(warehouse, "select response_key from marts.fct_response where weight = -1") \
-        == marked
+    build(project, warehouse, select=["int_responses_decoded", "fct_response"])
+    assert query(warehouse, "select respondent_key from intermediate.int_responses_decoded "
+                            "where numeric_value = -1") == marked
+    # the views over it show the marked row too (fct_response holds accepted respondents)
+    assert query(warehouse, "select respondent_key from intermediate.int_responses_harmonised "
+                            "where numeric_value = -1") == marked
 
 
 def test_tests_read_only_the_waves_of_the_run_when_told(tmp_path):
-    """With `test_waves` (what the orchestrator passes), tests of models incremental by wave
-    read those waves only; without it (the default), every wave."""
+    """With the run's waves (environment variable, what the orchestrator sets, or the var
+    `test_waves`), tests of models incremental by wave read those waves only; without them (the
+    default), every wave. The environment variable changes from run to run without making dbt
+    re-parse the project."""
     project = copy_project(tmp_path / "project")
     warehouse = build(project, tmp_path / "w" / "warehouse.duckdb")
-    with duckdb.connect(str(warehouse)) as con:  # a duplicate in the 2024 wave
-        con.execute("insert into marts.fct_response select * from marts.fct_response limit 1")
-    args = ["test", "--quiet", "--select", "unique_fct_response_response_key",
-            "--target-path", str(tmp_path / "target")]
+    with duckdb.connect(str(warehouse)) as con:  # a duplicate answer in the 2024 wave
+        con.execute("""
+            insert into intermediate.int_responses_decoded
+            select * from intermediate.int_responses_decoded
+            where invalid_reason is null and respondent_key in (
+                select respondent_key from intermediate.int_respondents_accepted)
+            limit 1""")
+    target = tmp_path / "target"
+    args = ["test", "--select", "unique_fct_response_response_key", "--target-path", str(target)]
     run_dbt(args, warehouse=warehouse, project_dir=project, dbt_vars={"test_waves": [2025]},
             capture=True)
     with pytest.raises(RuntimeError, match="unique_fct_response_response_key"):
@@ -102,3 +114,18 @@ def test_tests_read_only_the_waves_of_the_run_when_told(tmp_path):
     with pytest.raises(RuntimeError):
         run_dbt(args, warehouse=warehouse, project_dir=project,
                 dbt_vars={"test_waves": [2024]}, capture=True)
+    # by environment: the same outcomes, and the partial parse of the previous run is reused
+    run_dbt(["parse", "--target-path", str(target)], warehouse=warehouse, project_dir=project,
+            capture=True)  # the vars above changed: dbt re-parses once, here
+    outcomes = {}
+    for waves in ("2025", "2024", "2023,2024", ""):
+        try:
+            result = run_dbt(args, warehouse=warehouse, project_dir=project, capture=True,
+                             env={"OBSERVATOIRE_TEST_WAVES": waves})
+            outcomes[waves] = "pass"
+            output = result.stdout
+        except RuntimeError as error:
+            outcomes[waves] = "fail"
+            output = str(error)
+        assert "Unable to do partial parsing" not in output, waves
+    assert outcomes == {"2025": "pass", "2024": "fail", "2023,2024": "fail", "": "fail"}

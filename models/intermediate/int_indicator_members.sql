@@ -10,7 +10,7 @@ with attributes as (
 
 ),
 
-respondents as (
+respondents as not materialized (
 
     select * from {{ ref('int_respondents_accepted') }}
     where {{ wave_filter(waves) }}

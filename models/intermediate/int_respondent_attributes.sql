@@ -1,7 +1,6 @@
 -- Everything a condition can test, in one long relation: answers (key = question id, value =
 -- option key) and segments (key = segment.<type>). Indicator bases and numerators match here.
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
-{%- set waves = waves_to_build() %}
+{#- a view over tables incremental by wave (dbt_project.yml) #}
 
 with answers as (
 
@@ -13,7 +12,6 @@ with answers as (
         concept_option_key as attr_value,
         is_selected
     from {{ ref('int_responses_harmonised') }}
-    where {{ wave_filter(waves) }}
 
 ),
 
@@ -27,7 +25,6 @@ segments as (
         segment_value as attr_value,
         true as is_selected
     from {{ ref('int_respondent_segments') }}
-    where {{ wave_filter(waves) }}
 
 ),
 

@@ -4,21 +4,25 @@
 {#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
 {%- set waves = waves_to_build() %}
 
-with respondents as (
+-- Inputs read several times are `not materialized`: each use scans the table for its own
+-- columns. Materialised (DuckDB's default for a CTE used more than once), the 33-million-row
+-- answers were copied whole, then re-read five times: 58 s of this model's 63 s at
+-- 10 × 100,000 respondents (docs/benchmarks.md).
+with respondents as not materialized (
 
     select * from {{ ref('stg_landed__respondents') }}
     where {{ wave_filter(waves) }}
 
 ),
 
-responses as (
+responses as not materialized (
 
     select * from {{ ref('int_responses_decoded') }}
     where {{ wave_filter(waves) }}
 
 ),
 
-attributes as (
+attributes as not materialized (
 
     -- routing conditions name the wave's own question ids (not concepts), or segments
     select
@@ -27,9 +31,11 @@ attributes as (
     from {{ ref('int_responses_decoded') }}
     where invalid_reason is null and {{ wave_filter(waves) }}
     union all
-    select survey, wave_year, respondent_key, attr_key, attr_value, is_selected
-    from {{ ref('int_respondent_attributes') }}
-    where attr_key like 'segment.%' and {{ wave_filter(waves) }}
+    select
+        survey, wave_year, respondent_key, 'segment.' || segment_type as attr_key,
+        segment_value as attr_value, true as is_selected
+    from {{ ref('int_respondent_segments') }}
+    where {{ wave_filter(waves) }}
 
 ),
 

@@ -3,7 +3,9 @@
 {#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
 {%- set waves = waves_to_build() %}
 
-with answers as (
+-- read twice (option segments, explicit conditions): `not materialized`, each use scans the
+-- table for its own columns instead of a whole copy of the answers
+with answers as not materialized (
 
     select
         survey,

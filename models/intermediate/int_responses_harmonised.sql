@@ -1,13 +1,12 @@
 -- Valid answers mapped to harmonised concepts with the crosswalk seed: a renamed question
 -- keeps its series, recoded options map to the concept's keys. Questions without a crosswalk
 -- row map to themselves. Segments and indicators read concepts, never a wave's own ids.
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
-{%- set waves = waves_to_build() %}
+{#- a view over tables incremental by wave (dbt_project.yml) #}
 
 with responses as (
 
     select * from {{ ref('int_responses_decoded') }}
-    where invalid_reason is null and {{ wave_filter(waves) }}
+    where invalid_reason is null
 
 ),
 

@@ -10,7 +10,8 @@
     on_schema_change='fail',
 ) }}
 
-with members as (
+-- read twice (waves, sums): `not materialized`, each use scans the table for its own columns
+with members as not materialized (
 
     select * from {{ ref('int_indicator_members') }}
     {% if is_incremental() %}
@@ -26,15 +27,26 @@ with members as (
 
 ),
 
-segments as (
+-- the waves this run computes: segments and weights of the other waves are not read
+waves as materialized (
 
-    select * from {{ ref('int_respondent_segments') }}
+    select distinct survey, wave_year from members
+
+),
+
+segments as not materialized (
+
+    select segments.*
+    from {{ ref('int_respondent_segments') }} as segments
+    semi join waves using (survey, wave_year)
 
 ),
 
 weights as (
 
-    select * from {{ ref('int_respondent_weights') }}
+    select weights.*
+    from {{ ref('int_respondent_weights') }} as weights
+    semi join waves using (survey, wave_year)
 
 ),
 
@@ -60,57 +72,126 @@ indicator_segment_types as (
 
 ),
 
-weighted_members as (
+-- Respondents who belong to exactly the same segments share a profile. Members are summed by
+-- profile first, then each profile's sums go to its segments: the same sums as joining every
+-- member to every segment (all sums are additive), but the large join is members × one
+-- profile instead of members × segments (62 million rows at 10 × 100,000 respondents). A
+-- profile is the sorted list of a respondent's segment numbers (small integers: exact, and
+-- cheap to group by).
+segment_ids as materialized (
 
-    -- each member with its weight and the segment types its indicator is broken down by,
-    -- then joined to segments on all four keys (joining segments to the types first made a
-    -- product of every respondent's segments with every indicator)
     select
-        members.*,
-        weights.weight,
-        types.segment_type
+        *,
+        row_number() over (order by survey, wave_year, segment_type, segment_value) as segment_id
+    from (
+        select distinct survey, wave_year, segment_type, segment_value from segments
+    ) as distinct_segments
+
+),
+
+respondent_segment_sets as (
+
+    select
+        segments.survey,
+        segments.wave_year,
+        segments.respondent_key,
+        list_sort(list(segment_ids.segment_id)) as segment_set
+    from segments
+    inner join segment_ids
+        on segment_ids.survey = segments.survey
+        and segment_ids.wave_year = segments.wave_year
+        and segment_ids.segment_type = segments.segment_type
+        and segment_ids.segment_value = segments.segment_value
+    group by segments.survey, segments.wave_year, segments.respondent_key
+
+),
+
+profiles as materialized (
+
+    select
+        *,
+        row_number() over (order by survey, wave_year, segment_set) as profile_id
+    from (
+        select distinct survey, wave_year, segment_set from respondent_segment_sets
+    ) as distinct_sets
+
+),
+
+respondent_profiles as (
+
+    select sets.survey, sets.wave_year, sets.respondent_key, profiles.profile_id
+    from respondent_segment_sets as sets
+    inner join profiles
+        on profiles.survey = sets.survey
+        and profiles.wave_year = sets.wave_year
+        and profiles.segment_set = sets.segment_set
+
+),
+
+profile_segments as (
+
+    select profile_segment_ids.profile_id, segment_ids.segment_type, segment_ids.segment_value
+    from (
+        select profile_id, unnest(segment_set) as segment_id from profiles
+    ) as profile_segment_ids
+    inner join segment_ids on segment_ids.segment_id = profile_segment_ids.segment_id
+
+),
+
+by_profile as (
+
+    select
+        members.survey,
+        members.wave_year,
+        members.indicator_id,
+        respondent_profiles.profile_id,
+        any_value(members.unit) as unit,
+        count(*) as base_n,
+        sum(weights.weight) as weighted_base,
+        sum(weights.weight * weights.weight) as sum_weight_squared,
+        sum(case when members.is_numerator then weights.weight else 0 end) as weighted_numerator,
+        sum(weights.weight * members.numeric_value) as weighted_sum,
+        sum(weights.weight * members.numeric_value * members.numeric_value)
+            as weighted_sum_squared
     from members
     inner join weights
         on weights.survey = members.survey
         and weights.wave_year = members.wave_year
         and weights.respondent_key = members.respondent_key
-    inner join indicator_segment_types as types
-        on types.survey = members.survey
-        and types.indicator_id = members.indicator_id
-
-),
-
-segmented as (
-
-    select
-        weighted_members.*,
-        segments.segment_value
-    from weighted_members
-    inner join segments
-        on segments.survey = weighted_members.survey
-        and segments.wave_year = weighted_members.wave_year
-        and segments.respondent_key = weighted_members.respondent_key
-        and segments.segment_type = weighted_members.segment_type
+    inner join respondent_profiles
+        on respondent_profiles.survey = members.survey
+        and respondent_profiles.wave_year = members.wave_year
+        and respondent_profiles.respondent_key = members.respondent_key
+    group by all
 
 ),
 
 aggregated as (
 
+    -- each indicator by the segment types of its catalogue row
     select
-        wave_year,
-        survey,
-        indicator_id,
-        segment_type,
-        segment_value,
-        any_value(unit) as unit,
-        count(*) as base_n,
-        sum(weight) as weighted_base,
-        sum(weight * weight) as sum_weight_squared,
-        sum(case when is_numerator then weight else 0 end) as weighted_numerator,
-        sum(weight * numeric_value) as weighted_sum,
-        sum(weight * numeric_value * numeric_value) as weighted_sum_squared
-    from segmented
-    group by all
+        by_profile.wave_year,
+        by_profile.survey,
+        by_profile.indicator_id,
+        profile_segments.segment_type,
+        profile_segments.segment_value,
+        any_value(by_profile.unit) as unit,
+        cast(sum(by_profile.base_n) as bigint) as base_n,
+        sum(by_profile.weighted_base) as weighted_base,
+        sum(by_profile.sum_weight_squared) as sum_weight_squared,
+        sum(by_profile.weighted_numerator) as weighted_numerator,
+        sum(by_profile.weighted_sum) as weighted_sum,
+        sum(by_profile.weighted_sum_squared) as weighted_sum_squared
+    from by_profile
+    inner join indicator_segment_types as types
+        on types.survey = by_profile.survey
+        and types.indicator_id = by_profile.indicator_id
+    inner join profile_segments
+        on profile_segments.profile_id = by_profile.profile_id
+        and profile_segments.segment_type = types.segment_type
+    group by
+        by_profile.wave_year, by_profile.survey, by_profile.indicator_id,
+        profile_segments.segment_type, profile_segments.segment_value
 
 ),
 

@@ -1,20 +1,17 @@
 -- One row per respondent × question × answer option (multi-select options shown are rows
 -- with is_selected true/false), with the respondent's weight (1.0 for unweighted surveys).
 -- Accepted respondents only (the weights table holds only them).
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
-{%- set waves = waves_to_build() %}
+{#- a view over tables incremental by wave (dbt_project.yml) #}
 
 with responses as (
 
     select * from {{ ref('int_responses_harmonised') }}
-    where {{ wave_filter(waves) }}
 
 ),
 
 weights as (
 
     select * from {{ ref('int_respondent_weights') }}
-    where {{ wave_filter(waves) }}
 
 ),
 

@@ -13,9 +13,9 @@ in canonical landing form, in a copy of the project under data/bench/), on the s
   (d) pandas      bench/pandas_indicators.py: the same indicators in pandas;
   (e) +1 wave     `dbt build` after landing wave W+1 next to a warehouse holding W waves
                   (the respondent-level models and fct_indicator are incremental by wave),
-                  run as the orchestrator runs the new wave's partition (var test_waves:
-                  tests of incremental models read that wave), against building one wave
-                  alone.
+                  run as the orchestrator runs the new wave's partition (environment
+                  OBSERVATOIRE_TEST_WAVES: tests of models incremental by wave read that
+                  wave), against building one wave alone.
 
 Wall time is the median of the repeats; memory is the peak, over the step, of the summed RSS of
 every process under this one (dbt and its threads, the step's Python process), sampled from
@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OBSERVATOIRE_PSEUDONYM_KEY", "bench-key-not-secret")
 
 from observatoire import scale  # noqa: E402
-from observatoire.dbt_runner import run_dbt  # noqa: E402
+from observatoire.dbt_runner import run_dbt, test_waves_env  # noqa: E402
 
 SMOKE_SIZES = ["1x1000"]
 FULL_SIZES = ["shipped", "1x1000", "10x10000", "10x100000"]
@@ -219,9 +219,9 @@ def parse_size(text: str) -> Size:
     return Size(text, int(waves), int(respondents))
 
 
-def dbt_build(project: Path, dbt_vars: dict | None = None) -> str:
+def dbt_build(project: Path, env: dict[str, str] | None = None) -> str:
     return run_dbt(["build", "--quiet"], warehouse=project / "warehouse.duckdb",
-                   project_dir=project, dbt_vars=dbt_vars, capture=True).stdout
+                   project_dir=project, env=env, capture=True).stdout
 
 
 def apply_variant(project: Path, variant: str, log=lambda *_: None) -> None:
@@ -430,7 +430,7 @@ def bench_increment(size: Size, project: Path, waves: list[int], repeats: int,
         shutil.copy2(new_file, landed)
         try:
             # as the orchestrator runs the new wave's partition: its tests read that wave
-            e_runs.append(measure(lambda: dbt_build(project, {"test_waves": [extra_year]})))
+            e_runs.append(measure(lambda: dbt_build(project, test_waves_env([extra_year]))))
         finally:
             landed.unlink()
         log(f"  (e) +1 wave on {size.waves} #{i + 1}: {e_runs[-1].seconds:.1f} s")

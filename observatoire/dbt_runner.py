@@ -22,6 +22,17 @@ DBT_ENV = {
 }
 
 
+TEST_WAVES_ENV = "OBSERVATOIRE_TEST_WAVES"
+
+
+def test_waves_env(waves) -> dict[str, str]:
+    """Environment that makes the tests of the models incremental by wave read `waves` only
+    (the others are immutable there and were tested when built; macros/get_where_subquery.sql);
+    no waves: every wave. An environment variable read at execution, not a dbt var: a var that
+    changes with every run would make dbt re-parse the whole project."""
+    return {TEST_WAVES_ENV: ",".join(str(int(w)) for w in waves)}
+
+
 def dbt_env() -> None:
     """Settings every dbt invocation needs: profile in the project, no telemetry."""
     for key, value in DBT_ENV.items():

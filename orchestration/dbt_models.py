@@ -31,7 +31,7 @@ from dagster_dbt import (
 from packaging import version
 from pydantic import Field
 
-from observatoire.dbt_runner import dbt_env
+from observatoire.dbt_runner import dbt_env, test_waves_env
 from observatoire.spec import PROJECT_ROOT
 from orchestration.landing import PUBLISHED_FIGURES_KEY, instrument_key
 from orchestration.partitions import instruments, waves_partitions
@@ -167,17 +167,10 @@ class DbtBuildConfig(Config):
     full_refresh: bool = Field(default=False, description="dbt build --full-refresh")
 
 
-TEST_WAVES_ENV = "OBSERVATOIRE_TEST_WAVES"
-
-
 def build_env(config: DbtBuildConfig, waves: list[str]) -> dict[str, str]:
-    """Environment of `dbt build` for a run of `waves`: the waves whose rows the tests of the
-    models incremental by wave read (the others are immutable there and were tested when
-    built; macros/get_where_subquery.sql). An environment variable read at execution, not a
-    dbt var: a var that changes with every run would make dbt re-parse the whole project."""
-    if waves and not config.full_refresh:
-        return {TEST_WAVES_ENV: ",".join(str(int(w)) for w in waves)}
-    return {TEST_WAVES_ENV: ""}
+    """Environment of `dbt build` for a run of `waves`: its tests of the models incremental by
+    wave read those waves (none given on a full refresh: every wave)."""
+    return test_waves_env([] if config.full_refresh else waves)
 
 
 def build_args(settings: ObservatoireSettings, config: DbtBuildConfig,

@@ -337,7 +337,8 @@ def test_webserver_serves_the_graph(tmp_path):
 
 
 def test_build_args_scope_tests_and_rebuilds_to_the_run_waves():
-    from orchestration.dbt_models import TEST_WAVES_ENV, DbtBuildConfig, build_args, build_env
+    from observatoire.dbt_runner import TEST_WAVES_ENV
+    from orchestration.dbt_models import DbtBuildConfig, build_args, build_env
     from orchestration.resources import ObservatoireSettings
 
     settings = ObservatoireSettings.from_env()

@@ -1,23 +1,32 @@
 -- Per wave and survey: how weighting went — raking iterations, largest gap between weighted
 -- sample and population margins, weight range, Kish design effect and effective sample size,
 -- and the 95 % margin of error of a 50 % share at that effective size.
-with weights as (
+{#- surveys with population margins, read when the model runs: a constant filter lets DuckDB
+    skip the other surveys' answers without reading them (a new professional wave of 100,000
+    respondents was scanned whole here for nothing) -#}
+{%- set margin_surveys = surveys_with_margins() %}
+
+-- read twice (categories, summary): `not materialized`, each use reads what it needs
+with weights as not materialized (
 
     select * from {{ ref('int_respondent_weights') }}
-
-),
-
-answers as (
-
-    select survey, wave_year, respondent_key, question_id, option_key
-    from {{ ref('fct_response') }}
-    where is_selected
 
 ),
 
 margins as (
 
     select * from {{ ref('population_margins') }}
+
+),
+
+answers as (
+
+    -- answers of the surveys with margins (the public poll); the join to the margin
+    -- questions below keeps the quota answers, the join to weights accepted respondents
+    select survey, wave_year, respondent_key, question_id, option_key
+    from {{ ref('int_responses_harmonised') }}
+    where is_selected
+        and survey in ({{ "'" ~ margin_surveys | join("', '") ~ "'" if margin_surveys else 'null' }})
 
 ),
 

@@ -1,11 +1,13 @@
-"""Weights of accepted respondents: 1.0 for unweighted instruments; raking to population
-margins (the `population_margins` seed) for waves flagged `is_weighted` in the `waves` seed.
+"""Raked weights of the accepted respondents of weighted waves (waves flagged `is_weighted` in
+the `waves` seed): raking to population margins (the `population_margins` seed). Every other
+wave has weight 1.0, given by the view int_respondent_weights, which reads this table.
 
 A dbt Python model (run in-process by dbt-duckdb) so that weighting stays in the dbt lineage;
 the raking itself is observatoire.weighting.rake, tested on its own.
 
-Only what raking needs leaves DuckDB: the quota answers of weighted waves. Unweighted waves get
-weight 1.0 in SQL, so the model's memory does not grow with the respondent-level tables.
+Only what raking needs leaves DuckDB: the quota answers of weighted waves. Unweighted waves
+(the large ones: the professional survey) are neither read nor written here, so this model's
+cost does not grow with them (a new professional wave used to rewrite every wave's weight 1.0).
 """
 
 import pandas as pd
@@ -26,15 +28,12 @@ def model(dbt, session):
     in_weighted = " or ".join(
         f"(survey = '{s}' and wave_year = {w})" for s, w in sorted(pairs)) or "false"
 
-    # unweighted waves: weight 1, no raking, never in pandas
-    unweighted = accepted.filter(f"not ({in_weighted})").project(
-        "survey, cast(wave_year as integer) as wave_year, respondent_key, "
-        "cast(1.0 as double) as weight, cast(0 as bigint) as raking_iterations")
-
+    columns = ("survey, cast(wave_year as integer) as wave_year, respondent_key, "
+               "cast(1.0 as double) as weight, cast(0 as bigint) as raking_iterations")
     respondents = accepted.filter(in_weighted).project(
         "survey, wave_year, respondent_key").df()
-    if respondents.empty:
-        return unweighted
+    if respondents.empty:  # no weighted wave landed: an empty table of the same columns
+        return accepted.filter("false").project(columns)
     margins_rows = dbt.ref("population_margins").df()
     frames = []
     for (survey, wave_year), group in respondents.groupby(["survey", "wave_year"]):
@@ -65,6 +64,4 @@ def model(dbt, session):
     raked = pd.concat(frames, ignore_index=True)
     raked["wave_year"] = raked["wave_year"].astype("int32")
     raked["raking_iterations"] = raked["raking_iterations"].astype("int64")
-    raked_relation = session.from_df(raked[["survey", "wave_year", "respondent_key", "weight",
-                                            "raking_iterations"]])
-    return unweighted.union(raked_relation)
+    return raked[["survey", "wave_year", "respondent_key", "weight", "raking_iterations"]]

@@ -533,30 +533,39 @@ def model_table(results: list[dict], size: str, top: int = 14) -> str:
 
 
 def plot(results: list[dict], path: Path) -> None:
+    """Time against respondents × waves: (a) and (b) for the first and the newest model
+    variants, (c) and (d) from the newest measurement (same code whatever the models), and the
+    targets 1.5 × (c) for (a) and 3 × (c) for (b)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     scaled = [r for r in results if r["size"] != "shipped"]
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=90)
-    series = [("a", "(a) dbt build", "o"), ("b", "(b) whole refresh", "s"),
-              ("c", "(c) reference SQL", "^"), ("d", "(d) pandas", "v")]
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=90)
     variants = list(dict.fromkeys(r["variant"] for r in scaled))
-    styles = dict(zip(variants, ["-", "--", ":", "-."] * 3, strict=False))
-    drawn_limits = False
-    for variant, style in styles.items():
+    shown = list(dict.fromkeys([variants[0], variants[-1]])) if variants else []
+
+    def points(variant: str, key: str, factor: float = 1.0) -> list[tuple[int, float]]:
         rows = sorted((r for r in scaled if r["variant"] == variant),
                       key=lambda r: r["respondents_total"])
-        for key, label, marker in series:
-            if key in ("c", "d") and (drawn_limits or not rows):
-                continue  # same inputs, same code whatever the models: drawn once
-            points = [(r["respondents_total"], r[key]["median_seconds"]) for r in rows
-                      if "median_seconds" in r.get(key, {})]
-            if points:
-                ax.plot(*zip(*points, strict=True), marker, linestyle=style,
-                        label=label + ("" if key in ("c", "d") else f" — {variant} models"))
-        drawn_limits = drawn_limits or bool(rows)
+        return [(r["respondents_total"], factor * r[key]["median_seconds"]) for r in rows
+                if "median_seconds" in r.get(key, {})]
+
+    def draw(found, fmt, label, **style):
+        if found:
+            ax.plot(*zip(*found, strict=True), fmt, label=label, **style)
+
+    for variant in shown:
+        faded = {"alpha": 0.45} if variant != variants[-1] else {}
+        draw(points(variant, "a"), "o-", f"(a) dbt build — {variant} models", **faded)
+        draw(points(variant, "b"), "s--", f"(b) whole refresh — {variant} models", **faded)
+    if variants:
+        newest = variants[-1]
+        draw(points(newest, "c"), "^-", "(c) reference SQL")
+        draw(points(newest, "d"), "v-", "(d) pandas")
+        draw(points(newest, "c", 1.5), ":", "target for (a): 1.5 × (c)", color="grey")
+        draw(points(newest, "c", 3.0), "-.", "target for (b): 3 × (c)", color="grey")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("respondents × waves")

@@ -222,6 +222,12 @@ ROW_WISE = {"expect_column_values_to_be_null", "expect_column_values_to_not_be_n
             "expect_column_values_to_match_regex"}
 
 
+def _narrow(sql: str, columns) -> str:
+    """`sql` restricted to `columns` (DuckDB reads only those)."""
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    return f"select {quoted} from ({sql})"
+
+
 def _whole_frame(con, sql: str, params: list, expectations: list) -> pd.DataFrame:
     """The whole result of `sql` for table-level expectations, narrow: only the columns some
     expectation reads are fetched; the others (needed by a column-set expectation for their
@@ -230,8 +236,7 @@ def _whole_frame(con, sql: str, params: list, expectations: list) -> pd.DataFram
     names = [c[0] for c in con.execute(f"select * from ({sql}) limit 0", params).description]
     used = [n for n in names if any(getattr(e, "column", None) == n for e in expectations)]
     if used:
-        columns = ", ".join(f'"{name}"' for name in used)
-        frame = con.execute(f"select {columns} from ({sql})", params).df()
+        frame = con.execute(_narrow(sql, used), params).df()
     else:
         rows = con.execute(f"select count(*) from ({sql})", params).fetchone()[0]
         frame = pd.DataFrame(index=pd.RangeIndex(rows))
@@ -255,8 +260,8 @@ def _validate(context, con, suite: str, label: str, sql: str, params: list,
     # row-wise expectations read only their own columns: the batches are read narrow too
     # (the answer table's identifiers, strings, were converted to pandas for nothing: ~40 % of
     # the validation time of a 100,000-respondent wave; docs/benchmarks.md)
-    columns = ", ".join(f'"{name}"' for name in dict.fromkeys(e.column for e in expectations))
-    reader = con.execute(f"select {columns} from ({sql})", params).fetch_record_batch(chunk_rows)
+    used = dict.fromkeys(e.column for e in expectations)
+    reader = con.execute(_narrow(sql, used), params).fetch_record_batch(chunk_rows)
     chunks = []
     for i, batch in enumerate(reader):
         frame = batch.to_pandas()

@@ -40,7 +40,7 @@ def load_key() -> bytes:
 
 def pseudonym(key: bytes, value: str) -> str:
     """HMAC-SHA256 of value under key, as 16 hex characters (64 bits)."""
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:16]
+    return pseudonyms(key, [value])[0]
 
 
 def pseudonyms(key: bytes, values: list[str | None]) -> list[str | None]:

@@ -30,7 +30,7 @@
 {%- endmacro %}
 
 {#- Names of the incremental models (all incremental by wave, with a wave_year column) and of the
-    views (all over incremental tables: dbt_project.yml, `long_view`). -#}
+    views (all over incremental tables: dbt_project.yml, `by_wave_view`). -#}
 {% macro _models_by_wave() -%}
     {%- set names = [] -%}
     {%- for node in (graph.get('nodes') or {}).values() -%}

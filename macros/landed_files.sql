@@ -11,14 +11,3 @@
 {% macro respondent_key(survey, wave_year, respondent_id) -%}
     hmac_pseudonym({{ survey }} || ':' || cast({{ wave_year }} as varchar) || ':' || {{ respondent_id }})
 {%- endmacro %}
-
-{#- Surveys of the `population_margins` seed (the weighted ones), read when a model runs. -#}
-{% macro surveys_with_margins() %}
-    {%- set surveys = [] -%}
-    {%- if execute -%}
-        {%- for row in run_query("select distinct survey from " ~ ref('population_margins') ~ " order by 1").rows -%}
-            {%- do surveys.append(row[0]) -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {{ return(surveys) }}
-{% endmacro %}

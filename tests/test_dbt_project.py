@@ -31,9 +31,12 @@ def test_docs_generate_offline_and_documents_marts(shipped_warehouse):
     for name in ("stg_landed__respondents", "stg_landed__responses", "int_responses_decoded",
                  "dim_respondent", "int_indicator_members"):
         assert nodes[name]["config"]["materialized"] == "incremental", name
-    # long relations that only reshape one table are views over those tables, never written
+    # long relations that only reshape incremental tables are views over them, never written
     for name in ("int_responses_harmonised", "int_respondent_attributes", "fct_response"):
         assert nodes[name]["config"]["materialized"] == "view", name
-        assert all(nodes[parent.split(".")[-1]]["config"]["materialized"] in
-                   ("incremental", "view", "seed", "table") for parent in
-                   nodes[name]["depends_on"]["nodes"] if parent.startswith("model."))
+        parents = [p.split(".")[-1] for p in nodes[name]["depends_on"]["nodes"]
+                   if p.startswith("model.")]
+        assert parents and all(nodes[p]["config"]["materialized"] in ("incremental", "view")
+                               for p in parents), name
+    # weights: a view over the accepted respondents and the raking of weighted waves
+    assert nodes["int_respondent_weights"]["config"]["materialized"] == "view"

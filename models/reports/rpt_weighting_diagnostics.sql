@@ -1,11 +1,6 @@
 -- Per wave and survey: how weighting went — raking iterations, largest gap between weighted
 -- sample and population margins, weight range, Kish design effect and effective sample size,
 -- and the 95 % margin of error of a 50 % share at that effective size.
-{#- surveys with population margins, read when the model runs: a constant filter lets DuckDB
-    skip the other surveys' answers without reading them (a new professional wave of 100,000
-    respondents was scanned whole here for nothing) -#}
-{%- set margin_surveys = surveys_with_margins() %}
-
 -- read twice (categories, summary): `not materialized`, each use reads what it needs
 with weights as not materialized (
 
@@ -26,7 +21,7 @@ answers as (
     select survey, wave_year, respondent_key, question_id, option_key
     from {{ ref('int_responses_harmonised') }}
     where is_selected
-        and survey in ({{ "'" ~ margin_surveys | join("', '") ~ "'" if margin_surveys else 'null' }})
+        and {{ in_surveys_with_margins('survey') }}
 
 ),
 

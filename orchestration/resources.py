@@ -19,6 +19,7 @@ ENV_WAREHOUSE = "OBSERVATOIRE_WAREHOUSE"
 ENV_LANDING = "OBSERVATOIRE_LANDING_ROOT"
 ENV_PUBLISHED = "OBSERVATOIRE_PUBLISHED_DIR"
 ENV_REPORT = "OBSERVATOIRE_REPORT_DIR"
+ENV_SITE = "OBSERVATOIRE_SITE_DIR"
 
 
 class ObservatoireSettings(ConfigurableResource):
@@ -31,6 +32,7 @@ class ObservatoireSettings(ConfigurableResource):
     warehouse: str = "data/warehouse.duckdb"
     published_dir: str = "data/published"
     report_dir: str = "data/reports"
+    site_dir: str = "data/site"  # the public barometer site (observatoire/site)
     # Seconds a landed file must stay unmodified before the sensor reacts (file still copying).
     settle_seconds: float = 10.0
 
@@ -42,6 +44,7 @@ class ObservatoireSettings(ConfigurableResource):
             "landing_root": os.environ.get(ENV_LANDING),
             "published_dir": os.environ.get(ENV_PUBLISHED),
             "report_dir": os.environ.get(ENV_REPORT),
+            "site_dir": os.environ.get(ENV_SITE),
         }
         values = {k: v for k, v in env.items() if v}
         values.update({k: str(v) if isinstance(v, Path) else v for k, v in overrides.items()})
@@ -70,6 +73,10 @@ class ObservatoireSettings(ConfigurableResource):
     @property
     def report_path(self) -> Path:
         return self._path(self.report_dir)
+
+    @property
+    def site_path(self) -> Path:
+        return self._path(self.site_dir)
 
     @property
     def dbt_runs_path(self) -> Path:

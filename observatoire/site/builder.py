@@ -52,9 +52,9 @@ VENDORED_SCRIPTS = (  # (npm file, name in assets/), loaded in this order
     ("vega-embed/build/vega-embed.min.js", "vega-embed.min.js"),
 )
 STATIC_DIR = Path(__file__).parent / "static"
-# Waves from the oldest (light) to the latest (darker, >= 3:1 on white); the black interval
-# rule stays visible on every bar.
-WAVE_COLOURS = ("#d0e1f2", "#9ec3e6", "#6a9fd4", "#3d7bbf")
+# Waves from the oldest to the latest (blue, >= 3:1 on white), neighbours clearly apart; the
+# black interval rule stays visible on every bar.
+WAVE_COLOURS = ("#d9d9d9", "#f2b872", "#a9cbea", "#3d7bbf")
 SYNTHETIC_ONLY_COLOUR = "#8a8a8a"
 # Where a figure comes from (fct_indicator.provenance); null = unknown (older snapshots).
 SYNTHETIC_ONLY = "synthetic_only"
@@ -148,16 +148,24 @@ def _row(fig: dict, lang: str, type_labels: dict) -> dict:
         "notes": notes,
         "is_low_base": bool(fig["is_low_base"]),
         "is_synthetic_only": fig["provenance"] == SYNTHETIC_ONLY,
+        "key": _figure_key(fig),
     }
 
 
-def _ordered(figs: list[dict], segment_types: tuple[str, ...]) -> list[dict]:
+def _figure_key(fig: dict) -> str:
+    """`segment_type:segment_value:wave_year`, on table rows and chart data (for tests and
+    scripts that read the page)."""
+    return f"{fig['segment_type']}:{fig['segment_value']}:{fig['wave_year']}"
+
+
+def _ordered(figs: list[dict], segment_types: tuple[str, ...], lang: str) -> list[dict]:
     """Figures of the wanted breakdowns: overall first, then in the configured order."""
     types = list(segment_types) or list(dict.fromkeys(
         ["all", *sorted({f["segment_type"] for f in figs} - {"all"})]))
     kept = [f for f in figs if f["segment_type"] in types]
     return sorted(kept, key=lambda f: (types.index(f["segment_type"]), f["segment_value"] != "all",
-                                       f["segment_label_fr"] or f["segment_value"], f["wave_year"]))
+                                       f[f"segment_label_{lang}"] or f["segment_value"],
+                                       f["wave_year"]))
 
 
 def _chart_spec(figs: list[dict], rows: list[dict], label: str, lang: str) -> dict:
@@ -168,10 +176,10 @@ def _chart_spec(figs: list[dict], rows: list[dict], label: str, lang: str) -> di
     waves = sorted({f["wave_year"] for f in figs})
     colours = list(WAVE_COLOURS[-len(waves):]) if len(waves) <= len(WAVE_COLOURS) else None
     values = []
-    for order, (fig, row) in enumerate(zip(figs, rows, strict=True)):
+    for fig, row in zip(figs, rows, strict=True):
         values.append({
-            "type": row["segment_type"], "segment": row["segment"], "wave": row["wave"],
-            "order": order, "value": fmt.chart_value(fig["value"], unit),
+            "key": row["key"], "type": row["segment_type"], "segment": row["segment"],
+            "wave": row["wave"], "value": fmt.chart_value(fig["value"], unit),
             "low": fmt.chart_value(fig["ci_low"], unit),
             "high": fmt.chart_value(fig["ci_high"], unit), "n": fig["base_n"],
             "shown": row["value"], "low_base": row["is_low_base"],
@@ -189,6 +197,8 @@ def _chart_spec(figs: list[dict], rows: list[dict], label: str, lang: str) -> di
     return {
         "description": text["chart_label"].format(label=label),
         "data": {"values": values},
+        # marks hidden from assistive technologies: the figure's label and the data table
+        # beside it are the text alternative
         "config": {"aria": False, "font": "system-ui, sans-serif", "view": {"stroke": None},
                    "axis": {"labelColor": "#222", "titleColor": "#222"},
                    "header": {"labelColor": "#222"}, "legend": {"labelColor": "#222",
@@ -203,12 +213,13 @@ def _chart_spec(figs: list[dict], rows: list[dict], label: str, lang: str) -> di
             "width": 300,
             "height": {"step": 14},
             "encoding": {
-                "y": {"field": "segment", "type": "nominal", "sort": {"field": "order"},
+                "y": {"field": "segment", "type": "nominal",
+                      "sort": list(dict.fromkeys(v["segment"] for v in values)),
                       "title": None, "axis": {"labelLimit": 200}},
                 "yOffset": {"field": "wave", "type": "nominal", "sort": [str(w) for w in waves]},
             },
             "layer": [
-                {"mark": {"type": "bar", "tooltip": True},
+                {"mark": {"type": "bar", "tooltip": True, "aria": False},
                  "encoding": {
                      "x": {"field": "value", "type": "quantitative", "title": axis,
                            "scale": x_scale},
@@ -219,7 +230,7 @@ def _chart_spec(figs: list[dict], rows: list[dict], label: str, lang: str) -> di
                                  {"field": "wave", "title": text["wave"]},
                                  {"field": "shown", "title": text["value"]},
                                  {"field": "n", "title": text["base_n"]}]}},
-                {"mark": {"type": "rule", "color": "#222"},
+                {"mark": {"type": "rule", "color": "#222", "aria": False},
                  "encoding": {"x": {"field": "low", "type": "quantitative"},
                               "x2": {"field": "high"}}},
             ],
@@ -230,7 +241,7 @@ def _chart_spec(figs: list[dict], rows: list[dict], label: str, lang: str) -> di
 def _block(placement: Placement, figs: list[dict], segment_types: tuple[str, ...], lang: str,
            type_labels: dict, block_id: str) -> dict | None:
     """What a template needs for one indicator: title, base, chart, table rows, CSV link."""
-    figs = _ordered(figs, segment_types)
+    figs = _ordered(figs, segment_types, lang)
     if not figs:
         return None
     rows = [_row(f, lang, type_labels) for f in figs]

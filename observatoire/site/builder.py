@@ -207,7 +207,7 @@ def _chart_spec(figs: list[dict], rows: list[dict], label: str, lang: str) -> di
                           "header": {"labelAngle": 0, "labelAlign": "left",
                                      "labelAnchor": "start", "labelFontWeight": "bold",
                                      "labelOrient": "top"}}},
-        "resolve": {"scale": {"y": "independent"}},
+        "resolve": {"scale": {"y": "independent"}, "axis": {"x": "independent"}},
         "spacing": 8,
         "spec": {
             "width": 300,

@@ -1,7 +1,7 @@
 """The public barometer site, built from a published snapshot of two waves.
 
 The fixture copies the project, adds a 2025 professional wave made from the 2024 file (fewer
-non-users, so that trends move; only five cinematographers, so that their 2025 figures fall
+non-users, so that trends move; only five respondents aged 60+, so that their 2025 figures fall
 under `min_publish_base`), a new indicator placed on the site by one configuration row and one
 placed nowhere, builds the warehouse with dbt, publishes the snapshot and builds the site.
 Pages are then read as text, parsed as HTML and opened in headless Chromium (playwright with
@@ -39,8 +39,9 @@ OLDER_2025 = 5  # respondents aged 60+ in 2025: under min_publish_base (10), sup
 # Template phrases that state the confidence level: the only number not from the data.
 LEVEL_PHRASES = {"fr": ("à 95\u00a0%", "IC 95\u00a0%", "seuil 95\u00a0%"),
                  "en": ("95% confidence", "95% CI", "95% level")}
+# One page of each template, the largest theme pages (axe takes ~9 s on each page).
+AXE_PAGES = ("index", "usage", "public")
 NUMBER = re.compile(r"\d[\d\u202f\u00a0.,]*\d|\d")
-PAGES = ("index", "usage", "public")
 
 
 # --- building a two-wave snapshot and its site ------------------------------------------------
@@ -415,7 +416,7 @@ def test_pages_render_offline_with_screenshots(site, browser, lang, tmp_path):
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_accessibility_axe_no_serious_violation(site, browser, lang):
-    for name in PAGES:
+    for name in AXE_PAGES:
         page = _open(browser, _page(site.dir, lang, name), [], [])
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")

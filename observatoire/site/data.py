@@ -26,19 +26,11 @@ select
     t.previous_wave_year, t.change, t.change_unit, t.is_significant_95, t.comparability,
     t.comparability_note, {provenance} as provenance
 from marts.fct_indicator as f
-left join {trend} as t
+left join marts.fct_indicator_trend as t
     using (wave_year, survey, indicator_id, segment_type, segment_value)
 where not f.is_suppressed and f.value is not null
 order by f.survey, f.indicator_id, f.segment_type, f.segment_value, f.wave_year
 """
-
-# A snapshot without trends (older layout) still renders, with every series starting.
-EMPTY_TREND = """(select null::integer as wave_year, null::varchar as survey,
-    null::varchar as indicator_id, null::varchar as segment_type, null::varchar as segment_value,
-    null::integer as previous_wave_year, null::double as change, null::varchar as change_unit,
-    null::boolean as is_significant_95, null::varchar as comparability,
-    null::varchar as comparability_note)"""
-
 
 @dataclass(frozen=True)
 class Wave:
@@ -69,9 +61,7 @@ def provenance_column(con) -> str:
 def read_snapshot(path: Path) -> Snapshot:
     """Every published figure with its trend, and the waves (with `is_synthetic`)."""
     with duckdb.connect(str(path), read_only=True) as con:
-        trend = ("marts.fct_indicator_trend"
-                 if _has_column(con, "marts", "fct_indicator_trend", "change") else EMPTY_TREND)
-        cursor = con.execute(FIGURES_SQL.format(provenance=provenance_column(con), trend=trend))
+        cursor = con.execute(FIGURES_SQL.format(provenance=provenance_column(con)))
         names = [d[0] for d in cursor.description]
         figures = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         waves = [Wave(*row) for row in con.execute(

@@ -18,8 +18,8 @@ TEXTS = {
         "banner_title": "Données synthétiques",
         "banner": "Les réponses individuelles derrière ces chiffres sont synthétiques "
                   "(vague(s) {waves}) : elles ont été générées pour reproduire les chiffres "
-                  "publiés par le CNC. Ce site montre la chaîne de calcul ; les autres chiffres "
-                  "ne décrivent pas la réalité.",
+                  "publiés par le CNC. Ce site montre la chaîne de calcul ; les chiffres autres "
+                  "que ceux publiés ne décrivent pas la réalité.",
         "key_figures": "Chiffres clés de la vague {wave}",
         "key_intro": "Professionnels du cinéma et de l'audiovisuel, vague {wave}. Chaque chiffre "
                      "est donné avec son intervalle de confiance et sa base.",
@@ -84,7 +84,8 @@ TEXTS = {
         "banner_title": "Synthetic data",
         "banner": "The individual answers behind these figures are synthetic (wave(s) "
                   "{waves}): they were generated to reproduce the figures the CNC published. "
-                  "This site shows the computation; the other figures do not describe reality.",
+                  "This site shows the computation; figures other than the published ones do not "
+                  "describe reality.",
         "key_figures": "Key figures of the {wave} wave",
         "key_intro": "Film and television professionals, {wave} wave. Every figure comes with "
                      "its confidence interval and its base.",

@@ -271,3 +271,24 @@ def test_series_falling_to_zero_is_caught(two_waves):
         where wave_year = ? and value = 0 and previous_value * base_n >= 10
         order by all""", [YEAR])
     assert fallen == [("use_case_traduction", "all"), ("use_case_traduction", "profession")]
+
+
+def test_pin_landed_after_the_wave_asks_for_a_rebuild(two_waves):
+    """Past waves are immutable: a stated change landed later that pins a 2024 figure makes
+    the provenance_is_current test fail, until 2024 is rebuilt."""
+    root = two_waves["root"]
+    project = shutil.copytree(two_waves["project"], root / "late" / "project")
+    warehouse = root / "late" / "warehouse" / "warehouse.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    shutil.copy2(two_waves["warehouse"], warehouse)
+    key = (2024, "pro", "use_case_traduction", "profession", "scenariste")
+    assert _figures(warehouse)[key] == "synthetic_only"
+    with open(project / "seeds" / "published" / f"published_changes_{YEAR}.csv", "a",
+              newline="", encoding="utf-8") as f:
+        csv.writer(f).writerow(["pro", *key[2:], 2024, YEAR, 1.0, 1, 30.0, "test", "late"])
+    select = ["stg_landed__published_changes+"]
+    with pytest.raises(RuntimeError, match="provenance_is_current_fct_indicator"):
+        build(project, warehouse, select=select)
+    assert _figures(warehouse)[key] == "synthetic_only"
+    build(project, warehouse, select=select, dbt_vars={"rebuild_waves": [2024]})
+    assert _figures(warehouse)[key] == "reproduces_published"

@@ -1,6 +1,8 @@
 -- One row per indicator × segment × wave: the value, the previous wave's value, the change
 -- (points for shares), a z statistic on effective sample sizes and its 95 % significance,
 -- and the comparability with the previous wave. Across a break, no change is computed.
+-- Each row carries the provenance of its weaker end: a synthetic_only change never claims
+-- significance (is_significant_95 null, as wherever no z is computed).
 with indicators as (
 
     select * from {{ ref('fct_indicator') }}

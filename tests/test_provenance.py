@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from observatoire import publish as publisher
-from observatoire import report, synth
+from observatoire import synth
+from observatoire.reporting import trends as report_trends
 from tests.conftest import build, copy_project, query
 
 YEAR = 2025
@@ -238,8 +239,8 @@ def test_snapshot_keeps_labelled_rows(two_waves, tmp_path):
 
 def test_report_shows_trends_and_provenance(two_waves):
     with duckdb.connect(str(two_waves["warehouse"]), read_only=True) as con:
-        counts = report._provenance_counts(con, YEAR, "pro")
-        trends = report._trends_section(con, YEAR, "pro")
+        counts = report_trends.provenance_counts(con, YEAR, "pro")
+        trends = report_trends.trends_section(con, YEAR, "pro")
         n = dict(con.execute("select provenance, count(*) from marts.fct_indicator "
                              "where wave_year = ? and survey = 'pro' group by all",
                              [YEAR]).fetchall())
@@ -274,15 +275,17 @@ def test_series_falling_to_zero_is_caught(two_waves):
 
 
 def test_pin_landed_after_the_wave_asks_for_a_rebuild(two_waves):
-    """Past waves are immutable: a stated change landed later that pins a 2024 figure makes
-    the provenance_is_current test fail, until 2024 is rebuilt."""
+    """Past waves are immutable: a stated change landed later pins a 2024 figure (its implied
+    from-value) and a 2025 one (its to-figure); the provenance_is_current test fails until
+    both waves are rebuilt."""
     root = two_waves["root"]
     project = shutil.copytree(two_waves["project"], root / "late" / "project")
     warehouse = root / "late" / "warehouse" / "warehouse.duckdb"
     warehouse.parent.mkdir(parents=True)
     shutil.copy2(two_waves["warehouse"], warehouse)
     key = (2024, "pro", "use_case_traduction", "profession", "scenariste")
-    assert _figures(warehouse)[key] == "synthetic_only"
+    later = (YEAR, *key[1:])
+    assert _figures(warehouse)[key] == _figures(warehouse)[later] == "synthetic_only"
     with open(project / "seeds" / "published" / f"published_changes_{YEAR}.csv", "a",
               newline="", encoding="utf-8") as f:
         csv.writer(f).writerow(["pro", *key[2:], 2024, YEAR, 1.0, 1, 30.0, "test", "late"])
@@ -290,5 +293,7 @@ def test_pin_landed_after_the_wave_asks_for_a_rebuild(two_waves):
     with pytest.raises(RuntimeError, match="provenance_is_current_fct_indicator"):
         build(project, warehouse, select=select)
     assert _figures(warehouse)[key] == "synthetic_only"
-    build(project, warehouse, select=select, dbt_vars={"rebuild_waves": [2024]})
-    assert _figures(warehouse)[key] == "reproduces_published"
+    with pytest.raises(RuntimeError, match="provenance_is_current_fct_indicator"):
+        build(project, warehouse, select=select, dbt_vars={"rebuild_waves": [2024]})
+    build(project, warehouse, select=select, dbt_vars={"rebuild_waves": [2024, YEAR]})
+    assert _figures(warehouse)[key] == _figures(warehouse)[later] == "reproduces_published"

@@ -1,7 +1,7 @@
 -- Every stated change (published_changes seeds) next to the change fct_indicator_trend
 -- computes, and a status: reproduced (inside the printed-precision interval, against the
 -- stated from-wave), exception (a documented contradiction, listed with its reason in the
--- `published_exceptions` seed under the from-wave) or not reproduced (with the reason). The
+-- `published_change_exceptions` seed) or not reproduced (with the reason). The
 -- arithmetic is spelt out: to-wave figure − stated change = implied from-value, next to the
 -- from-wave's own published figure and the computed one.
 with changes as (
@@ -16,6 +16,12 @@ trends as (
 
 ),
 
+indicators as (
+
+    select * from {{ ref('fct_indicator') }}
+
+),
+
 figures as (
 
     select * from {{ ref('stg_landed__published_figures') }}
@@ -24,7 +30,7 @@ figures as (
 
 exceptions as (
 
-    select * from {{ ref('published_exceptions') }}
+    select * from {{ ref('published_change_exceptions') }}
 
 ),
 
@@ -37,16 +43,15 @@ joined as (
         trends.comparability,
         trends.provenance,
         trends.change as computed_change,
-        -- only a value of the stated from-wave (a wave in between makes the change another)
-        case when trends.previous_wave_year = changes.from_wave_year then
-                case when trends.unit = 'share' then 100 * trends.previous_value
-                    else trends.previous_value
-                end
+        case when from_indicators.unit = 'share' then 100 * from_indicators.value
+            else from_indicators.value
         end as computed_from_value,
         case when trends.unit = 'share' then 100 * trends.value else trends.value end
             as computed_to_value,
         from_figures.published_value as published_from_value,
+        from_figures.printed_decimals as from_printed_decimals,
         to_figures.published_value as published_to_value,
+        to_figures.printed_decimals as to_printed_decimals,
         exceptions.reason as exception_reason
     from changes
     left join trends
@@ -55,6 +60,12 @@ joined as (
         and trends.indicator_id = changes.indicator_id
         and trends.segment_type = changes.segment_type
         and trends.segment_value = changes.segment_value
+    left join indicators as from_indicators
+        on from_indicators.wave_year = changes.from_wave_year
+        and from_indicators.survey = changes.survey
+        and from_indicators.indicator_id = changes.indicator_id
+        and from_indicators.segment_type = changes.segment_type
+        and from_indicators.segment_value = changes.segment_value
     left join figures as from_figures
         on from_figures.wave_year = changes.from_wave_year
         and from_figures.survey = changes.survey
@@ -68,7 +79,8 @@ joined as (
         and to_figures.segment_type = changes.segment_type
         and to_figures.segment_value = changes.segment_value
     left join exceptions
-        on exceptions.wave_year = changes.from_wave_year
+        on exceptions.from_wave = changes.from_wave_year
+        and exceptions.to_wave = changes.to_wave_year
         and exceptions.survey = changes.survey
         and exceptions.indicator_id = changes.indicator_id
         and exceptions.segment_type = changes.segment_type
@@ -131,23 +143,26 @@ final as (
         computed_from_value,
         computed_to_value,
         is_implied_from_value_reproduced,
-        to_wave_year || ' published ' || coalesce(cast(published_to_value as varchar), '?')
-        || ' − stated change ' || published_change
+        to_wave_year || ' published '
+        || coalesce(printf('%.*f', to_printed_decimals, published_to_value), '?')
+        || ' − stated change ' || printf('%.*f', printed_decimals, published_change)
         || ' = implied ' || from_wave_year || ' value '
-        || coalesce(cast(implied_from_value as varchar), '?')
+        || coalesce(printf('%.*f', printed_decimals, implied_from_value), '?')
         || case
             when published_from_value is null
                 then '; no ' || from_wave_year || ' figure published'
-            else '; ' || from_wave_year || ' published ' || published_from_value
+            else '; ' || from_wave_year || ' published '
+                || printf('%.*f', from_printed_decimals, published_from_value)
                 || coalesce(
                     ' (implied − published = '
-                    || round(implied_from_value - published_from_value, printed_decimals)
+                    || printf('%.*f', printed_decimals, implied_from_value - published_from_value)
                     || ')',
                     ''
                 )
         end
         || coalesce(
-            '; computed ' || from_wave_year || ' value ' || round(computed_from_value, 2), ''
+            '; computed ' || from_wave_year || ' value ' || printf('%.2f', computed_from_value),
+            ''
         ) as arithmetic,
         comparability,
         provenance,

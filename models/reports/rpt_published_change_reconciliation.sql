@@ -1,7 +1,7 @@
 -- Every stated change (published_changes seeds) next to the change fct_indicator_trend
 -- computes, and a status: reproduced (inside the printed-precision interval, against the
 -- stated from-wave), exception (a documented contradiction, listed with its reason in the
--- `published_change_exceptions` seed) or not reproduced (with the reason). The
+-- `published_exceptions` seed under the from-wave) or not reproduced (with the reason). The
 -- arithmetic is spelt out: to-wave figure − stated change = implied from-value, next to the
 -- from-wave's own published figure and the computed one.
 with changes as (
@@ -30,7 +30,7 @@ figures as (
 
 exceptions as (
 
-    select * from {{ ref('published_change_exceptions') }}
+    select * from {{ ref('published_exceptions') }}
 
 ),
 
@@ -79,8 +79,7 @@ joined as (
         and to_figures.segment_type = changes.segment_type
         and to_figures.segment_value = changes.segment_value
     left join exceptions
-        on exceptions.from_wave = changes.from_wave_year
-        and exceptions.to_wave = changes.to_wave_year
+        on exceptions.wave_year = changes.from_wave_year
         and exceptions.survey = changes.survey
         and exceptions.indicator_id = changes.indicator_id
         and exceptions.segment_type = changes.segment_type

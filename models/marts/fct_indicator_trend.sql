@@ -20,10 +20,10 @@ ordered as (
     select
         indicators.*,
         lag(indicators.wave_year) over series as previous_wave_year,
+        lag(indicators.provenance) over series as previous_provenance,
         lag(indicators.value) over series as previous_value,
         lag(indicators.effective_n) over series as previous_effective_n,
-        lag(indicators.standard_error) over series as previous_standard_error,
-        lag(indicators.provenance) over series as previous_provenance
+        lag(indicators.standard_error) over series as previous_standard_error
     from indicators
     window series as (
         partition by

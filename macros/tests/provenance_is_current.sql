@@ -1,15 +1,3 @@
-{#- Provenance of a figure: `measured` (real respondent data), `reproduces_published` (synthetic
-    wave, a publication pins the figure: int_indicator_pins) or `synthetic_only` (synthetic
-    wave, nothing published pins it: an artefact of the generator). A wave missing from the
-    waves seed (is_synthetic null) is never claimed measured. -#}
-{% macro provenance(is_synthetic, is_pinned) -%}
-    case
-        when {{ is_synthetic }} = false then 'measured'
-        when {{ is_pinned }} then 'reproduces_published'
-        else 'synthetic_only'
-    end
-{%- endmacro %}
-
 {#- Rows of fct_indicator whose provenance no longer matches the waves seed and the pins: a
     published figure or stated change landed after the wave was computed (past waves are
     immutable). Fix: rebuild the wave, `--vars '{rebuild_waves: [<wave_year>]}'`. -#}

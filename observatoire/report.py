@@ -95,9 +95,8 @@ def _link(docs_dir: Path, out_dir: Path, gx_suite: str, label: str) -> str:
 
 
 STATUS_CSS = {"reproduced": "ok", "exception": "warn", "not_reproduced": "bad"}
-
-
 def _wave_page(con, wave: int, out_dir: Path, docs_dir: Path) -> str:
+    from observatoire.reporting import trends  # imports this module's helpers
     parts = [f"<h1>Rapport qualité — vague {wave} / Quality report — wave {wave}</h1>"]
     waves = con.execute("select survey, title_fr, title_en, is_synthetic, data_note, landed_n, "
                         "respondents_n, quarantined_n, fieldwork_start_date, fieldwork_end_date "
@@ -163,6 +162,8 @@ def _wave_page(con, wave: int, out_dir: Path, docs_dir: Path) -> str:
               f'<span class="num">{"" if r[6] is None else f"{r[6]:.3f}"}</span>',
               f'<span class="num">{_esc(r[9])}</span>',
               f'<span class="{STATUS_CSS[r[7]]}">{r[7]}</span>', _esc(r[8])] for r in recon]))
+        parts.append(trends.provenance_counts(con, wave, survey))
+        parts.append(trends.trends_section(con, wave, survey))
     parts.append(f'<p><a href="methodology_{wave}.html">Note méthodologique / Methodology</a> · '
                  '<a href="data_docs/index.html">Great Expectations Data Docs</a> · '
                  '<a href="index.html">toutes les vagues / all waves</a></p>')

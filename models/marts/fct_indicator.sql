@@ -62,6 +62,19 @@ segment_labels as (
 
 ),
 
+-- provenance of each figure: is the wave synthetic, does a publication pin the figure
+wave_flags as (
+
+    select survey, wave_year, is_synthetic from {{ ref('waves') }}
+
+),
+
+pins as (
+
+    select * from {{ ref('int_indicator_pins') }}
+
+),
+
 indicator_segment_types as (
 
     select
@@ -275,7 +288,8 @@ final as (
         end as suppression_reason,
         with_intervals.base_n < {{ var('caution_base') }} as is_low_base,
         catalogue.base_label_fr,
-        catalogue.base_label_en
+        catalogue.base_label_en,
+        {{ provenance('wave_flags.is_synthetic', 'pins.wave_year is not null') }} as provenance
     from with_intervals
     inner join catalogue
         on catalogue.survey = with_intervals.survey
@@ -285,6 +299,15 @@ final as (
         and segment_labels.segment_type = with_intervals.segment_type
         and segment_labels.segment_value = with_intervals.segment_value
         and segment_labels.wave_year = with_intervals.wave_year
+    left join wave_flags
+        on wave_flags.survey = with_intervals.survey
+        and wave_flags.wave_year = with_intervals.wave_year
+    left join pins
+        on pins.wave_year = with_intervals.wave_year
+        and pins.survey = with_intervals.survey
+        and pins.indicator_id = with_intervals.indicator_id
+        and pins.segment_type = with_intervals.segment_type
+        and pins.segment_value = with_intervals.segment_value
 
 )
 

@@ -1,6 +1,8 @@
 -- One row per indicator × segment × wave: the value, the previous wave's value, the change
 -- (points for shares), a z statistic on effective sample sizes and its 95 % significance,
 -- and the comparability with the previous wave. Across a break, no change is computed.
+-- Each row carries the provenance of its weaker end: a synthetic_only change never claims
+-- significance (is_significant_95 null, as wherever no z is computed).
 with indicators as (
 
     select * from {{ ref('fct_indicator') }}
@@ -18,6 +20,7 @@ ordered as (
     select
         indicators.*,
         lag(indicators.wave_year) over series as previous_wave_year,
+        lag(indicators.provenance) over series as previous_provenance,
         lag(indicators.value) over series as previous_value,
         lag(indicators.effective_n) over series as previous_effective_n,
         lag(indicators.standard_error) over series as previous_standard_error
@@ -39,7 +42,15 @@ compared as (
             when ordered.previous_wave_year is null then 'series_start'
             else coalesce(comparability.comparability, 'comparable')
         end as comparability,
-        comparability.comparability_note
+        comparability.comparability_note,
+        -- a change is only as real as its weaker end (a series start has one end)
+        case
+            when 'synthetic_only' in (ordered.provenance, ordered.previous_provenance)
+                then 'synthetic_only'
+            when 'reproduces_published' in (ordered.provenance, ordered.previous_provenance)
+                then 'reproduces_published'
+            else 'measured'
+        end as trend_provenance
     from ordered
     left join comparability
         on comparability.survey = ordered.survey
@@ -99,10 +110,14 @@ final as (
         end as change,
         case when unit = 'share' then 'points' else unit end as change_unit,
         case when is_comparable and isfinite(raw_z) then raw_z end as z_statistic,
-        coalesce(is_comparable and isfinite(raw_z) and abs(raw_z) >= 1.959963984540054, false)
-            as is_significant_95,
+        -- null where no z is computed (counts, series starts, breaks) and where an end is an
+        -- artefact of the generator: a synthetic_only change never claims significance
+        case when is_comparable and isfinite(raw_z) and trend_provenance <> 'synthetic_only'
+                then abs(raw_z) >= 1.959963984540054
+        end as is_significant_95,
         comparability,
-        comparability_note
+        comparability_note,
+        trend_provenance as provenance
     from tested
 
 )

@@ -1,0 +1,1 @@
+"""Parts of the auditor's report (observatoire/report.py builds the pages)."""

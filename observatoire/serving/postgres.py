@@ -107,10 +107,12 @@ class Endpoint:
     os_user: str | None = None  # the server's system user when running as root
 
     @classmethod
-    def from_env(cls, root: Path | None = None, **overrides) -> Endpoint:
-        """Settings from OBSERVATOIRE_PG_* environment variables, then `overrides`."""
+    def from_env(cls, default_root: Path | None = None, **overrides) -> Endpoint:
+        """Settings from OBSERVATOIRE_PG_* environment variables, then `overrides`; the
+        cluster folder defaults to `default_root`, else data/postgres."""
         values = {
-            "root": Path(root or os.environ.get(ENV_DIR) or PROJECT_ROOT / "data" / "postgres"),
+            "root": Path(os.environ.get(ENV_DIR) or default_root
+                         or PROJECT_ROOT / "data" / "postgres"),
             "port": int(os.environ.get(ENV_PORT) or DEFAULT_PORT),
             "dsn": os.environ.get(ENV_DSN) or None,
             "os_user": (os.environ.get(ENV_OS_USER) or DEFAULT_OS_USER)
@@ -144,7 +146,7 @@ class Endpoint:
         """libpq connection string of `role` on the local server, or the user's DSN (loader)."""
         if self.dsn and role == OWNER:
             return self.dsn
-        return make_conninfo(host=HOST, port=self.port, dbname=dbname, user=role,
+        return make_conninfo(host=HOST, port=self.running_port(), dbname=dbname, user=role,
                              password=self.password(role), connect_timeout=10)
 
     # ------------------------------------------------------------------ server programs
@@ -178,6 +180,14 @@ class Endpoint:
             user = pwd.getpwnam(self.os_user)
             os.chown(path, user.pw_uid, user.pw_gid)
         os.chmod(path, mode)
+
+    def running_port(self) -> int:
+        """The port the server listens on (postmaster.pid, line 4), else the configured one:
+        a server started with another OBSERVATOIRE_PG_PORT is still found."""
+        try:
+            return int((self.cluster / "postmaster.pid").read_text().splitlines()[3])
+        except (OSError, IndexError, ValueError):
+            return self.port
 
     def is_initialised(self) -> bool:
         return (self.cluster / "PG_VERSION").exists()

@@ -364,3 +364,18 @@ def test_asset_loads_the_published_snapshot_when_the_server_runs(server, served,
     assert after["published_at"] == publisher.snapshot_info(snapshot)["published_at"]
     assert meta.metadata["tables"].value["fct_indicator"] == _duckdb_rows(
         snapshot, "select count(*) from fct_indicator")[0][0]
+
+
+def test_asset_loads_into_the_server_of_a_dsn(server, served, snapshot, tmp_path, monkeypatch):
+    """A server of the user's own (here the test's, through its owner DSN): loaded, none
+    started."""
+    _release_b(snapshot, tmp_path / "b.duckdb")
+    load_release(tmp_path / "b.duckdb", server.conninfo())
+    monkeypatch.setenv(ENV_DIR, str(tmp_path / "no-cluster"))
+    monkeypatch.setenv(ENV_DSN, server.conninfo())
+    settings = settings_in(tmp_path, published_dir=str(snapshot.parent))
+    with DagsterInstance.ephemeral() as instance:
+        result = refresh(["2024"], instance=instance, settings=settings, assets=[POSTGRES_KEY])
+    assert result.success, result.failures
+    assert served_release(server.conninfo())["run_id"] == "release-a"
+    assert not (tmp_path / "no-cluster").exists()  # nothing initialised or started here

@@ -91,13 +91,19 @@ def pg_type(duckdb_type: str) -> str:
 
 
 def dbt_docs(manifest: Path | None) -> dict[str, tuple[str, dict[str, str]]]:
-    """{"schema.table": (description, {column: description})} of the dbt models and seeds."""
+    """{"schema.table": (description, {column: description})} of the dbt models, seeds and
+    sources (doc blocks are already rendered in the manifest)."""
     if manifest is None or not Path(manifest).exists():
         return {}
-    nodes = json.loads(Path(manifest).read_text(encoding="utf-8"))["nodes"].values()
-    return {f"{n['schema']}.{n['alias']}": (n.get("description") or "", {
+    data = json.loads(Path(manifest).read_text(encoding="utf-8"))
+    nodes = [n for n in data["nodes"].values()
+             if n["resource_type"] in {"model", "seed", "snapshot"}]
+    relations = [(f"{n['schema']}.{n['alias']}", n) for n in nodes]
+    relations += [(f"{s['schema']}.{s.get('identifier') or s['name']}", s)
+                  for s in data.get("sources", {}).values()]
+    return {name: (n.get("description") or "", {
         c: d.get("description") or "" for c, d in n.get("columns", {}).items()})
-        for n in nodes if n["resource_type"] in {"model", "seed", "snapshot"}}
+        for name, n in relations}
 
 
 def _release_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

@@ -247,8 +247,13 @@ class Endpoint:
             raise ServingError(f"{ENV_DSN} is set: the server at that DSN is used, none is started")
         self.initialise()
         if not self.is_running():
-            self._run(str(bindir() / "pg_ctl"), "start", "-D", str(self.cluster), "-w",
-                      "-t", "60", "-l", str(self.log_file), "-o", f"-p {int(self.port)}")
+            try:
+                self._run(str(bindir() / "pg_ctl"), "start", "-D", str(self.cluster), "-w",
+                          "-t", "60", "-l", str(self.log_file), "-o", f"-p {int(self.port)}")
+            except ServingError as error:  # say why (port taken, ...): the log's last lines
+                tail = self.log_file.read_text(errors="replace").splitlines()[-5:] \
+                    if self.log_file.exists() else []
+                raise ServingError(f"{error}\n{self.log_file}:\n" + "\n".join(tail)) from None
         self.ensure_roles()
 
     def stop(self) -> bool:

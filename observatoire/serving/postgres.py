@@ -280,9 +280,13 @@ class Endpoint:
                                [DATABASE]).fetchone():
                 con.execute(sql.SQL("create database {} owner {}").format(
                     sql.Identifier(DATABASE), sql.Identifier(OWNER)))
-            # Cluster-wide: bi_reader may not start a write, whatever a tool asks.
-            con.execute(sql.SQL("alter role {} set default_transaction_read_only = on")
-                        .format(sql.Identifier(READER)))
+            # bi_reader's sessions are read-only unless a tool asks otherwise (its privileges
+            # refuse writes anyway), and a tool left idle inside a transaction is disconnected
+            # after 10 minutes: its locks would hold back the next release's swap.
+            for setting in ("default_transaction_read_only = on",
+                            "idle_in_transaction_session_timeout = '10min'"):
+                con.execute(sql.SQL("alter role {} set " + setting).format(
+                    sql.Identifier(READER)))
         with psycopg.connect(self.conninfo(SUPERUSER, DATABASE), autocommit=True) as con:
             self._apply_rights(con)
 

@@ -55,6 +55,9 @@ def test_catalog_renders_offline_in_headless_chromium(catalog, tmp_path):
             page.on("request", lambda request: requests.append(request.url))
             page.route(lambda url: urlparse(url).scheme not in LOCAL_SCHEMES,
                        lambda route: route.abort())
+            page.goto(catalog.as_uri())  # the welcome page is the project's overview block
+            page.get_by_text("catalogue des données / data catalog").first.wait_for(
+                timeout=60_000)
             page.goto(f"{catalog.as_uri()}#!/model/model.observatoire.fct_indicator")
             page.get_by_text(ci_low.strip()).first.wait_for(timeout=60_000)
             page.screenshot(path=str(shot), full_page=False)

@@ -8,7 +8,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 
-.PHONY: install run test dev bench lint synth docs clean
+.PHONY: install run test dev bench lint synth docs clean serve serve-stop
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ bench: install  ## benchmark (smallest size; FULL=1 for every size)
 lint: install  ## ruff (Python) and sqlfluff (SQL, duckdb dialect)
 	$(BIN)/ruff check observatoire orchestration tests bench models
 	$(BIN)/sqlfluff lint models tests/dbt --processes 2
+
+serve: install  ## PostgreSQL for BI tools on 127.0.0.1:54320 (cluster in data/postgres/)
+	$(BIN)/python -m observatoire.serving start
+
+serve-stop: install  ## stop the PostgreSQL server of `make serve`
+	$(BIN)/python -m observatoire.serving stop
 
 synth: install  ## regenerate the synthetic respondent files of a wave (WAVE=2024)
 	$(BIN)/python -m observatoire.synth --wave $(or $(WAVE),2024)

@@ -68,6 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"published parquet:  {settings.published_path / 'parquet'}")
     print(f"auditor's report:   {result.report_index}")
     print(f"barometer site:     {settings.site_path / 'index.html'}")
+    print(f"data catalog:       {result.report_index.parent / 'catalog' / 'index.html'}")
     return 0
 
 

@@ -118,8 +118,8 @@ def check_snapshot(path: Path) -> dict[str, int]:
         catalog = con.execute("select current_database()").fetchone()[0]
         tables = [f"{s}.{t}" for s, t in con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = ? and table_schema <> 'meta' order by 1, 2",
-            [catalog]).fetchall()]
+            "where table_catalog = ? and table_schema <> 'meta' "
+            "and table_type = 'BASE TABLE' order by 1, 2", [catalog]).fetchall()]
         leaks = [t for t in tables if t in NEVER_PUBLISHED
                  or _columns(con, *t.split("."), catalog=catalog) & RESPONDENT_COLUMNS]
         if leaks:
@@ -212,6 +212,10 @@ def build_snapshot(warehouse: Path, dest: Path, *, run_id: str = "",
                 "select distinct wave_year from marts.dim_wave order by 1").fetchall()]
         finally:
             con.execute("detach wh")
+        # Analysts write `from fct_indicator`: a view per table in the default schema (names
+        # are unique across schemas, see export_parquet), the tables stay in their layer.
+        for name, short in zip(tables, short_names(tables), strict=True):
+            con.execute(f"create view main.{short} as select * from {name}")
         con.execute("create schema meta")
         con.execute(
             f"create table {META_TABLE} as select ?::timestamp as published_at, "
@@ -222,11 +226,18 @@ def build_snapshot(warehouse: Path, dest: Path, *, run_id: str = "",
     return tables, excluded, waves
 
 
-def export_parquet(snapshot: Path, out_dir: Path, tables: list[str]) -> None:
-    """One Parquet file per published table, `<table>.parquet` (names unique by prefix)."""
+def short_names(tables: list[str]) -> list[str]:
+    """Table names without their schema, as analysts use them (Parquet files, views in `main`,
+    the PostgreSQL schema); raises if two published tables share one."""
     names = [t.split(".")[1] for t in tables]
     if len(set(names)) != len(names):
         raise PublishError(f"two published tables share a name: {names}")
+    return names
+
+
+def export_parquet(snapshot: Path, out_dir: Path, tables: list[str]) -> None:
+    """One Parquet file per published table, `<table>.parquet`."""
+    names = short_names(tables)
     out_dir.mkdir(parents=True)
     with duckdb.connect(str(snapshot), read_only=True) as con:
         for table, name in zip(tables, names, strict=True):

@@ -250,6 +250,7 @@ def build_report(warehouse: Path, out_dir: Path, *,
     index.write_text(_page("Observatoire IA — quality reports", (
         "<h1>Observatoire IA — rapports qualité / quality reports</h1>"
         f"<ul>{''.join(links)}</ul>"
-        '<p><a href="data_docs/index.html">Great Expectations Data Docs</a></p>')),
+        '<p><a href="data_docs/index.html">Great Expectations Data Docs</a></p>'
+        '<p><a href="catalog/index.html">Catalogue des données / Data catalog</a></p>')),
         encoding="utf-8")
     return index

@@ -11,11 +11,12 @@ from orchestration.quality_checks import great_expectations_suites
 from orchestration.resources import ObservatoireSettings
 from orchestration.schedules import yearly_refresh
 from orchestration.sensors import landing_sensor
+from orchestration.serving import data_catalog, postgres_release
 from orchestration.site import barometer_site
 
 defs = Definitions(
     assets=[*landing_assets(), observatoire_dbt, observatoire_snapshot, auditor_report,
-            barometer_site],
+            barometer_site, postgres_release, data_catalog],
     asset_checks=[great_expectations_suites],
     jobs=[refresh_job],
     schedules=[yearly_refresh],

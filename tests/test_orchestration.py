@@ -130,6 +130,9 @@ def test_one_wave_partition_run(refreshed):
     assert "quality.dq_validation_result" in snapshot["tables"].value
     assert "quarantined" in snapshot
     assert Path(meta[REPORT_KEY]["index"].value).is_file()
+    # the data catalog sits in the report folder, linked from its index
+    assert (settings.report_path / "catalog" / "index.html").is_file()
+    assert 'href="catalog/index.html"' in (settings.report_path / "index.html").read_text()
     # every dbt test and the GX suites ran and passed
     checks = _run_events(instance, result.run_id, DagsterEventType.ASSET_CHECK_EVALUATION)
     assert len(checks) == len(defs.get_repository_def().asset_graph.asset_check_keys)

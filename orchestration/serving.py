@@ -1,0 +1,82 @@
+"""Serving after publication: the published snapshot loaded into PostgreSQL for BI tools, and
+the data catalog (dbt docs) installed beside the auditor's report.
+
+Both read what is already published and change nothing upstream: the PostgreSQL release is
+swapped in atomically after the DuckDB snapshot (only when an endpoint is configured or
+running, `make serve`; DuckDB stays the embedded default), the catalog after the report.
+"""
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from observatoire import publish as publisher
+from observatoire.serving.catalog import install_catalog
+from observatoire.serving.load import load_release
+from observatoire.serving.postgres import SERVED_SCHEMA, Endpoint
+from orchestration.dbt_models import dbt_project
+from orchestration.partitions import waves_partitions
+from orchestration.publish import PUBLISH_GROUP, REPORT_KEY, SNAPSHOT_KEY
+from orchestration.resources import ObservatoireSettings
+
+POSTGRES_KEY = AssetKey(["published", "postgres_release"])
+CATALOG_KEY = AssetKey(["published", "data_catalog"])
+
+
+@asset(
+    key=POSTGRES_KEY,
+    deps=[SNAPSHOT_KEY],
+    group_name=PUBLISH_GROUP,
+    partitions_def=waves_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    kinds={"postgres"},
+    description="The published snapshot served by PostgreSQL (schema `published`, role "
+                "`bi_reader`), swapped in atomically, with the dbt descriptions as comments. "
+                "Skipped when no endpoint is configured (OBSERVATOIRE_PG_DSN) or running.",
+)
+def postgres_release(context: AssetExecutionContext,
+                     settings: ObservatoireSettings) -> MaterializeResult:
+    # The cluster beside the warehouse (data/postgres): a refresh into another folder (tests)
+    # never loads into the server of data/.
+    endpoint = Endpoint.from_env(default_root=settings.warehouse_path.parent / "postgres")
+    if not endpoint.is_configured():
+        context.log.info("no PostgreSQL endpoint configured or running (`make serve` starts "
+                         "one): BI tools read the DuckDB snapshot")
+        return MaterializeResult(metadata={"served": False})
+    result = load_release(publisher.snapshot_path(settings.published_path), endpoint.conninfo(),
+                          manifest=dbt_project.manifest_path)
+    context.log.info(f"served {len(result.tables)} tables in {SERVED_SCHEMA}")
+    return MaterializeResult(metadata={
+        "served": True,
+        "schema": SERVED_SCHEMA,
+        "tables": MetadataValue.json(result.tables),
+        "published_at": result.published_at,
+        "swap_attempts": result.swap_attempts,
+        "commented_columns": result.commented_columns,
+        "undocumented": MetadataValue.json(result.undocumented),
+    })
+
+
+@asset(
+    key=CATALOG_KEY,
+    deps=[REPORT_KEY],
+    group_name=PUBLISH_GROUP,
+    partitions_def=waves_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    kinds={"html", "dbt"},
+    description="Data catalog for analysts: dbt docs (models, columns, descriptions, lineage) "
+                "as one offline page, in the auditor's report folder (`catalog/index.html`).",
+)
+def data_catalog(context: AssetExecutionContext,
+                 settings: ObservatoireSettings) -> MaterializeResult:
+    with settings.dbt_environment():
+        index = install_catalog(settings.warehouse_path, settings.report_path,
+                                dbt_vars=settings.dbt_vars())
+    context.log.info(f"data catalog: {index}")
+    return MaterializeResult(metadata={"index": MetadataValue.path(str(index)),
+                                       "url": MetadataValue.url(index.as_uri())})

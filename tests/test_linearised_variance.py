@@ -27,18 +27,20 @@ def _frame(warehouse, sql: str) -> pd.DataFrame:
         return con.execute(sql).df()
 
 
-def _numpy_linearised_se(weights, dummies, in_domain, y) -> float:
-    """Plain numpy: influence values of the domain ratio, their weighted least-squares
-    residuals on every raking dummy (one-hot, rank-deficient: lstsq's minimum-norm solution
-    gives the same residuals), variance n/(n-1) Σ (w e)²."""
+def _numpy_linearised_se(weights, dummies, in_domain, y, design_weights=None) -> float:
+    """Plain numpy, R survey's formula for svymean after calibrate(calfun = "raking"):
+    influence values of the domain ratio, their least-squares residuals on every raking dummy
+    (weighted by the weights before raking; one-hot, rank-deficient: lstsq's minimum-norm
+    solution gives the same residuals), scores w e, variance n/(n-1) Σ (score - mean)²."""
     n = weights.size
+    d = np.ones(n) if design_weights is None else design_weights
     total = np.sum(weights * in_domain)
     ratio = np.sum(weights * in_domain * y) / total
     influence = in_domain * (y - ratio) / total
-    root = np.sqrt(weights)
+    root = np.sqrt(d)
     beta, *_ = np.linalg.lstsq(root[:, None] * dummies, root * influence, rcond=None)
-    residuals = influence - dummies @ beta
-    return float(np.sqrt(n / (n - 1) * np.sum((weights * residuals) ** 2)))
+    scores = weights * (influence - dummies @ beta)
+    return float(np.sqrt(n / (n - 1) * np.sum((scores - scores.mean()) ** 2)))
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +157,9 @@ def _sample(seed: int = 7, n: int = 60):
 
 
 def test_one_margin_is_post_stratification_closed_form():
-    """Raking on one variable is post-stratification: e_i = u_i minus the weighted mean of u
-    in i's stratum, so the variance is n/(n-1) Σ_h Σ_{i∈h} w_i² (u_i - ū_h)²."""
+    """Raking on one variable is post-stratification: e_i = u_i minus the mean of u in i's
+    stratum (weighted by the weights before raking, here 1), so the variance is
+    n/(n-1) Σ (w_i e_i - mean(w e))², as survey's postStratify branch of svyrecvar."""
     sex, age, weights, y = _sample()
     n = weights.size
     cells = [[f"age={a}"] for a in age]
@@ -164,13 +167,26 @@ def test_one_margin_is_post_stratification_closed_form():
         weights, calibration_matrix(cells), np.zeros(n), np.arange(n), y)
     ratio = np.sum(weights * y) / np.sum(weights)
     u = (y - ratio) / np.sum(weights)
-    expected = 0.0
+    scores = np.empty(n)
     for stratum in np.unique(age):
         rows = age == stratum
-        centred = u[rows] - np.average(u[rows], weights=weights[rows])
-        expected += np.sum(weights[rows] ** 2 * centred ** 2)
+        scores[rows] = weights[rows] * (u[rows] - u[rows].mean())
     assert estimates[0] == pytest.approx(ratio, abs=1e-15)
-    assert variances[0] == pytest.approx(n / (n - 1) * expected, rel=1e-12)
+    assert variances[0] == pytest.approx(
+        n / (n - 1) * np.sum((scores - scores.mean()) ** 2), rel=1e-12)
+
+
+def test_design_weights_weigh_the_regression():
+    sex, age, weights, y = _sample()
+    n = weights.size
+    design = np.random.default_rng(3).uniform(0.5, 1.5, n)
+    cells = [[f"sex={s}", f"age={a}"] for s, a in zip(sex, age, strict=True)]
+    _, variances = domain_ratio_variances(weights, calibration_matrix(cells), np.zeros(n),
+                                          np.arange(n), y, design_weights=design)
+    dummies = pd.get_dummies(pd.DataFrame({"sex": sex, "age": age})).to_numpy(float)
+    expected = _numpy_linearised_se(weights, dummies, np.ones(n), y, design)
+    assert np.sqrt(variances[0]) == pytest.approx(expected, rel=1e-10)
+    assert expected != pytest.approx(_numpy_linearised_se(weights, dummies, np.ones(n), y))
 
 
 def test_share_of_a_raking_category_has_no_variance_and_domains_agree_with_numpy():

@@ -60,10 +60,12 @@ def model(dbt, session):
         wave_types = types[types["survey"] == survey][["indicator_id", "segment_type"]]
         result = _wave_variances(wave, members, segments, wave_types)
         frames.append(result.assign(survey=survey, wave_year=int(wave_year)))
-    if not frames:  # no weighted wave landed: an empty table of the same columns
-        frames = [pd.DataFrame({"survey": pd.Series(dtype="object"), "wave_year": [],
-                                **{c: pd.Series(dtype="object") for c in KEYS},
-                                "base_n": [], "estimate": [], "linearised_variance": []})]
+    if not frames:  # no weighted wave landed: an empty table of the same columns and types
+        return dbt.ref("int_poll_weights").filter("false").project(
+            "survey, cast(wave_year as integer) as wave_year, "
+            + ", ".join(f"cast(null as varchar) as {c}" for c in KEYS)
+            + ", cast(null as bigint) as base_n, cast(null as double) as estimate, "
+            "cast(null as double) as linearised_variance, cast(null as double) as standard_error")
     result = pd.concat(frames, ignore_index=True)
     result["wave_year"] = result["wave_year"].astype("int32")
     result["base_n"] = result["base_n"].astype("int64")

@@ -1,5 +1,6 @@
 -- One row per indicator × segment × wave: the value, the previous wave's value, the change
--- (points for shares), a z statistic on effective sample sizes and its 95 % significance,
+-- (points for shares), a z statistic on effective sample sizes (raked shares: the size of
+-- equal variance, from their linearised standard error) and its 95 % significance,
 -- and the comparability with the previous wave. Across a break, no change is computed.
 with indicators as (
 

@@ -38,13 +38,19 @@ def load_margins(survey: str, seeds: Path = spec.SEEDS) -> dict[str, dict[str, f
     return margins
 
 
-def weigh(answers: pd.DataFrame, margins: dict[str, dict[str, float]],
-          settings: dict | None = None) -> RakeResult:
-    """Rake respondents (one row each, option keys in columns named like the questions)."""
-    settings = settings or raking_settings()
+def raking_frame(answers: pd.DataFrame, margins: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """Each respondent's category of every margin variable (joint ones joined by `*`)."""
     frame = pd.DataFrame(index=answers.index)
     for variable in margins:
         parts = variable.split("*")
         frame[variable] = answers[parts].astype(str).agg("*".join, axis=1)
+    return frame
+
+
+def weigh(answers: pd.DataFrame, margins: dict[str, dict[str, float]],
+          settings: dict | None = None) -> RakeResult:
+    """Rake respondents (one row each, option keys in columns named like the questions)."""
+    settings = settings or raking_settings()
+    frame = raking_frame(answers, margins)
     return rake(frame, margins, tol=settings["tol"], max_iter=settings["max_iter"],
                 trim=settings["trim"])

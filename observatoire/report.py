@@ -129,6 +129,7 @@ def _wave_page(con, wave: int, out_dir: Path, docs_dir: Path) -> str:
               "quarantaine / quarantine" if c[3] else "signalé, conservé / flagged, kept",
               f'<span class="num">{c[4]}</span>', f'<span class="num">{c[5]}</span>']
              for c in checks]))
+        parts.append(_quarantine_table(con, wave, survey))
         results = con.execute(
             "select suite, batch, expectation_type, \"column\", check_id, is_blocking, success, "
             "unexpected_count, element_count, observed_value from quality.dq_validation_result "
@@ -170,6 +171,35 @@ def _wave_page(con, wave: int, out_dir: Path, docs_dir: Path) -> str:
     return _page(f"Quality report {wave}", "".join(parts))
 
 
+QUARANTINE_SHOWN = 200  # findings listed per survey; the rest are counted, all in the table
+
+
+def _quarantine_table(con, wave: int, survey: str) -> str:
+    """Every quarantine finding: file and row, rule, question, value as landed, what was
+    allowed (marts.dq_quarantine), so an auditor can check each against the codebook."""
+    cursor = con.execute(
+        "select source_file, source_row, check_id, check_label_fr, check_label_en, "
+        "question_id, column_name, raw_value, reason, allowed from marts.dq_quarantine "
+        "where wave_year = ? and survey = ? order by source_file, source_row, check_id, "
+        "column_name", [wave, survey])
+    names = [d[0] for d in cursor.description]
+    findings = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    title = f"<h3>Quarantaine / Quarantine — {len(findings)} constats / findings</h3>"
+    if not findings:
+        return title + "<p>Aucun constat / no finding.</p>"
+    shown = findings[:QUARANTINE_SHOWN]
+    more = (f"<p><small>{len(findings) - len(shown)} more in marts.dq_quarantine.</small></p>"
+            if len(findings) > len(shown) else "")
+    return title + _table(
+        ["fichier, ligne / file, row", "règle / rule", "question", "colonne / column",
+         "valeur reçue / raw value", "constat / finding", "autorisé / allowed"],
+        [[f"{_esc(f['source_file'])}, {f['source_row']}",
+          f"{_esc(f['check_id'])}<br><small>{_esc(f['check_label_fr'])} / "
+          f"{_esc(f['check_label_en'])}</small>",
+          _esc(f["question_id"]), _esc(f["column_name"]), _esc(f["raw_value"]),
+          _esc(f["reason"]), _esc(f["allowed"])] for f in shown]) + more
+
+
 def _methodology_page(con, wave: int) -> str:
     """Methodology note of a wave (AAPOR transparency elements), from the warehouse."""
     parts = [f"<h1>Note méthodologique — vague {wave} / Methodology note — wave {wave}</h1>"]
@@ -206,7 +236,10 @@ def _methodology_page(con, wave: int) -> str:
             ("Taille / Size", f"{w[11]} landed, {w[12]} accepted, {w[13]} quarantined"),
             ("Pondération / Weighting", weighting),
             ("Marge d'erreur / Margin of error", moe + "; every figure in fct_indicator has "
-             "its own Wilson (shares) or t (means) 95 % interval on its effective n"),
+             "its own Wilson (shares) or t (means) 95 % interval" + (
+                 ": standard errors linearised over the raking margins (calibration residual "
+                 "variance), Wilson on the sample size of equal variance" if w[14] else
+                 " on its effective n")),
             ("Contrôle qualité / Quality procedures", "Great Expectations suites on landed and "
              f"accepted data; findings: {_esc(found)}"),
             ("Diffusion / Disclosure", "figures on fewer than <code>min_publish_base</code> "
@@ -215,7 +248,7 @@ def _methodology_page(con, wave: int) -> str:
                 ". Non-probability sample: intervals describe sampling variability only, "
                 "not coverage or self-selection bias." if not w[14] else
                 ". Quota sample from an online panel: weighting corrects the quota variables "
-                "only; intervals assume simple random sampling after weighting.")),
+                "only; intervals treat the sample as drawn at random, then raked.")),
         ]
         parts.append(f"<h2>{_esc(w[1])} <small>/ {_esc(w[2])} ({w[0]})</small></h2>")
         parts.append(_table(["", ""], [[f"<b>{k}</b>", v] for k, v in rows]))

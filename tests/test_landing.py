@@ -18,6 +18,7 @@ import pytest
 
 from observatoire.landing import LandingError, land, store
 from observatoire.landing.__main__ import main
+from observatoire.landing.built import built_version
 from observatoire.landing.validate import canonical_number, parse_timestamp
 from observatoire.spec import PROJECT_ROOT, load_codebook
 from tests.conftest import build, copy_project, query
@@ -30,7 +31,7 @@ HEADER = "header"
 # file -> (outcome, row, column, reason fragment)
 EXPECTED = {
     "empty.csv": (REFUSED, HEADER, None, "the file is empty"),
-    "header_only.csv": (REFUSED, 1, None, "header only"),
+    "header_only.csv": (REFUSED, None, None, "the file has a header and no data rows"),
     "encoding_mixed.csv": (REFUSED, 3, "respondent_id", "byte 0xe9 cannot be decoded as UTF-8"),
     "encoding_undefined_byte.csv": (REFUSED, 2, "respondent_id",
                                     "byte 0x81 is neither UTF-8 nor Windows-1252"),
@@ -267,7 +268,8 @@ def test_a_failed_write_restores_everything(root, tmp_path, monkeypatch):
 def test_cli_output_and_exit_codes(root, tmp_path, capsys):
     header, rows = mc.small_wave()
     good = write(tmp_path / "in", "pro_2025.csv", mc.to_csv(header, rows, ";", "cp1252"))
-    args = ["--instrument", "pro", "--wave", "2025", "--landing-root", str(root)]
+    args = ["--instrument", "pro", "--wave", "2025", "--landing-root", str(root),
+            "--warehouse", str(tmp_path / "absent.duckdb")]
     assert main([str(good), *args]) == 0
     out = capsys.readouterr().out
     assert "read: csv, encoding utf-8, delimiter ';'" in out
@@ -283,16 +285,69 @@ def test_cli_output_and_exit_codes(root, tmp_path, capsys):
     assert "invalid_code.csv row 4, column ai_tried: code '7' is not in the codebook (1, 2)" in out
     assert "rows: 8 in = 7 loaded + 1 to quarantine + 0 refused" in out
     assert "archived previous version" in out
-    # a second version of a wave is only read on purpose (past waves are immutable)
-    assert "next: .venv/bin/observatoire run --wave 2025 --rebuild  (the wave was built from " \
-        "version 1" in out
-    assert "next: make run" not in out
+    # no warehouse holds the wave: the message says so (never "built from version 1")
+    assert "next: make run  (builds version 2;" in out and "never built" in out
+    assert "built from" not in out
     assert main([str(CORPUS / "truncated_row.csv"), *args]) == 1
     captured = capsys.readouterr()
     assert "rows: 8 in = 0 loaded + 0 to quarantine + 8 refused" in captured.out
     assert ("LandingError: truncated_row.csv row 5, column use_cases__5: truncated row"
             in captured.err)
     assert "REFUSED: nothing under" in captured.err
+
+
+def test_header_only_message_names_no_row(root):
+    with pytest.raises(LandingError) as caught:
+        land(CORPUS / "header_only.csv", "pro", 2025, root)
+    assert str(caught.value) == "header_only.csv: the file has a header and no data rows"
+
+
+@pytest.mark.parametrize("blank", [["", "", ""], []])  # `,,,` cells or an empty line
+def test_blank_rows_are_skipped_wherever_they_are_and_named(root, tmp_path, blank):
+    """One rule: a blank row in the middle and one at the end are both skipped with a warning
+    naming them; the other rows keep their row number in the received file."""
+    header, rows = mc.small_wave(6)
+    blank = blank and [""] * len(header)
+    received = rows[:2] + [blank] + rows[2:] + [blank]  # blank rows 3 and 8
+    source = write(tmp_path / "in", "pro_2025.csv", mc.to_csv(header, received))
+    result = land(source, "pro", 2025, root)
+    assert result.status == "landed"
+    assert result.skipped == ["pro_2025.csv: 2 blank row(s) skipped (rows 3, 8: no cell holds a "
+                              "value); the other rows keep their row numbers in source_row"]
+    assert result.counts == {"rows_in": 6, "rows_loaded": 6, "rows_quarantined": 0,
+                             "rows_refused": 0}
+    with open(root / "raw" / "pro_2025.csv", newline="", encoding="utf-8") as handle:
+        landed = list(csv.DictReader(handle))
+    assert [r["source_row"] for r in landed] == ["1", "2", "4", "5", "6", "7"]
+    assert [r["respondent_id"] for r in landed] == [r[0] for r in rows]
+    manifest = store.read_manifest(root)
+    assert "rows 3, 8" in manifest[-1]["message"]
+
+
+def test_only_blank_rows_after_the_header_is_a_header_only_file(root, tmp_path):
+    header, _ = mc.small_wave(1)
+    source = write(tmp_path / "in", "pro_2025.csv",
+                   mc.to_csv(header, [[""] * len(header), [""] * len(header)]))
+    with pytest.raises(LandingError) as caught:
+        land(source, "pro", 2025, root)
+    assert str(caught.value) == ("pro_2025.csv: the file has a header and no data rows "
+                                 "(rows 1, 2 blank)")
+
+
+def test_second_version_message_when_the_wave_was_never_built(root, tmp_path, capsys):
+    header, rows = mc.small_wave()
+    args = ["--instrument", "pro", "--wave", "2025", "--landing-root", str(root),
+            "--warehouse", str(tmp_path / "absent.duckdb")]
+    assert main([str(write(tmp_path / "v1", "pro_2025.csv", mc.to_csv(header, rows))),
+                 *args]) == 0
+    capsys.readouterr()
+    assert main([str(write(tmp_path / "v2", "pro_2025.csv", mc.to_csv(header, rows[:5]))),
+                 *args]) == 0
+    out = capsys.readouterr().out
+    assert "LANDED version 2" in out
+    assert (f"next: make run  (builds version 2; {tmp_path / 'absent.duckdb'} does not hold "
+            "pro 2025: never built;") in out
+    assert "built from version" not in out
 
 
 def test_cli_as_a_module(root):
@@ -333,7 +388,7 @@ def test_utf16_and_bom_exports_are_read(root, tmp_path):
             mc.to_csv(header, rows).replace(b"\r\n", b"\n")
 
 
-def test_landed_wave_through_dbt(tmp_path):
+def test_landed_wave_through_dbt(tmp_path, capsys):
     """End to end: the archive and the manifest are not read by dbt (.dbtignore, raw/ glob),
     the passed-through rows are quarantined with file and row, and nothing is lost."""
     project = copy_project(tmp_path / "project")
@@ -360,3 +415,13 @@ def test_landed_wave_through_dbt(tmp_path):
         where wave_year = 2025 and check_id in ('invalid_code', 'duplicate_id') order by 3""")
     assert quarantined == [("invalid_code", "pro_2025.csv", 4), ("duplicate_id", "pro_2025.csv", 7)]
     assert {(w.row, w.column) for w in result.warnings} == {(4, "ai_tried"), (7, "respondent_id")}
+    # the warehouse holds version 2; after landing version 3, the message says so
+    assert built_version(warehouse, seeds, "pro", 2025) == 2
+    assert built_version(tmp_path / "absent.duckdb", seeds, "pro", 2025) is None
+    third = write(tmp_path / "v3", "pro_2025.csv", mc.to_csv(header, rows[:10]))
+    assert main([str(third), "--instrument", "pro", "--wave", "2025", "--landing-root",
+                 str(seeds), "--warehouse", str(warehouse)]) == 0
+    out = capsys.readouterr().out
+    assert "LANDED version 3" in out
+    assert (f"next: .venv/bin/observatoire run --wave 2025 --rebuild  ({warehouse} holds pro "
+            "2025 built from version 2; the rebuild replaces it with version 3;") in out

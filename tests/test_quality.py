@@ -12,10 +12,12 @@ import pytest
 
 from observatoire import quality, report
 from observatoire.gx_runner import find_external_urls
+from observatoire.spec import PROJECT_ROOT
 from tests.conftest import build, copy_project, query
 from tests.test_gx_runner import _chromium
 
 RAW = "seeds/raw/pro_2024__synthetic.csv"
+CODEBOOK = PROJECT_ROOT / "seeds" / "codebooks" / "pro_2024.csv"
 
 
 def _inject(project) -> dict[str, int]:
@@ -33,7 +35,8 @@ def _inject(project) -> dict[str, int]:
     users = frame["ai_frequency"].isin(["1", "2", "3"])
     grid = ["benefit_creativity", "benefit_efficiency", "benefit_automation",
             "benefit_new_possibilities"]
-    frame.loc[pick(frame["training_taken"] != "", "invalid_code"), "training_taken"] = "7"
+    # a required question: its invalid code must not also count as unanswered
+    frame.loc[pick(frame["sector"] != "", "invalid_code"), "sector"] = "7"
     frame.loc[pick(frame["impact_score"] != "", "out_of_range"), "impact_score"] = "14"
     frame.loc[pick((frame["ai_tried"] == "2") & (frame["satisfaction"] == ""), "routing"),
               "satisfaction"] = "1"
@@ -68,7 +71,7 @@ def _gx(report, suite, column, batch="landed", survey="pro"):
 
 
 @pytest.mark.parametrize(("suite", "column", "expectation", "unexpected"), [
-    ("responses", "code_error", "be_null", 1),        # training_taken = 7
+    ("responses", "code_error", "be_null", 1),        # sector = 7
     ("responses", "scale_position", "be_between", 1),  # impact_score = 14
     ("responses", "is_routed", "be_in_set", 1),       # satisfaction answered by a non-user
     ("respondents", "is_duplicate_id", "be_in_set", 1),
@@ -95,6 +98,44 @@ def test_blocking_failures_are_quarantined_with_file_and_row(injected):
         assert by_check[check] == {rows[check]}, check
     # the duplicated row also repeats every answer of an earlier respondent
     assert by_check["duplicate_answers"] == {rows["duplicate_id"]}
+
+
+def _codebook_options(question: str) -> list[tuple[str, str]]:
+    with open(CODEBOOK, newline="", encoding="utf-8") as handle:
+        return [(row["option_code"], row["option_key"]) for row in csv.DictReader(handle)
+                if row["question_id"] == question]
+
+
+def _findings(injected, row: int) -> list[tuple]:
+    return query(injected["warehouse"], """
+        select check_id, question_id, column_name, raw_value, reason, allowed
+        from marts.dq_quarantine
+        where wave_year = 2024 and survey = 'pro' and source_row = ?""", [row])
+
+
+def test_invalid_code_is_one_finding_naming_the_allowed_codes(injected):
+    options = _codebook_options("sector")
+    assert len(options) == 3
+    allowed = "codes " + ", ".join(f"{code} ({key})" for code, key in
+                                   sorted(options, key=lambda o: int(o[0])))
+    assert _findings(injected, injected["rows"]["invalid_code"]) == [
+        ("invalid_code", "sector", "sector", "7",
+         'code "7" of sector is not in the codebook', allowed)]
+
+
+def test_out_of_range_is_one_finding_naming_the_range(injected):
+    codes = sorted(int(code) for code, _ in _codebook_options("impact_score"))
+    assert _findings(injected, injected["rows"]["out_of_range"]) == [
+        ("out_of_range", "impact_score", "impact_score", "14",
+         'value "14" of impact_score is outside the scale',
+         f"a value from {codes[0]} to {codes[-1]}")]
+
+
+def test_routing_finding_names_the_routing_condition(injected):
+    assert _findings(injected, injected["rows"]["routing"]) == [
+        ("routing", "satisfaction", "satisfaction", "1",
+         'answered although the routing condition "ai_tried=yes" does not hold',
+         "answered only when ai_tried=yes")]
 
 
 def test_speeders_and_straightliners_are_flagged_and_kept(injected):
@@ -160,6 +201,9 @@ def test_report_renders_offline(injected, tmp_path):
     page = out / "wave_2024.html"
     text = page.read_text(encoding="utf-8")
     assert index.is_file() and "Synthetic data" in text and "data_docs/" in text
+    # the quarantine findings, with what each rule allowed
+    assert "Quarantine — 5 constats / findings" in text
+    assert "a value from 0 to 10" in text and "answered only when ai_tried=yes" in text
     assert find_external_urls(out) == []
     shot = tmp_path / "wave.png"
     result = _chromium(tmp_path, page.as_uri(), f"--screenshot={shot}")

@@ -26,13 +26,18 @@ def test_weighted_share_effective_n_and_wilson_interval(shipped_warehouse):
     weights = [w for w, _ in rows]
     p = sum(w for w, yes in rows if yes) / sum(weights)
     n_eff = sum(weights) ** 2 / sum(w * w for w in weights)
-    # Wilson (1927): (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n), n = effective n
-    centre = (p + Z**2 / (2 * n_eff)) / (1 + Z**2 / n_eff)
-    half = Z * math.sqrt(p * (1 - p) / n_eff + Z**2 / (4 * n_eff**2)) / (1 + Z**2 / n_eff)
-    value, base_n, weighted_base, effective_n, ci_low, ci_high = query(shipped_warehouse, """
-        select value, base_n, weighted_base, effective_n, ci_low, ci_high from marts.fct_indicator
+    value, base_n, weighted_base, effective_n, ci_low, ci_high, se = query(
+        shipped_warehouse, """
+        select value, base_n, weighted_base, effective_n, ci_low, ci_high, standard_error
+        from marts.fct_indicator
         where survey = 'public' and wave_year = 2024 and segment_type = 'all'
           and indicator_id = 'knows_ai_in_film_creation'""")[0]
+    # raked share: the linearised standard error (recomputed with numpy in
+    # test_linearised_variance.py); Wilson (1927) on the sample size of the same variance,
+    # n = p(1-p)/se²: (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)
+    n = p * (1 - p) / se**2
+    centre = (p + Z**2 / (2 * n)) / (1 + Z**2 / n)
+    half = Z * math.sqrt(p * (1 - p) / n + Z**2 / (4 * n**2)) / (1 + Z**2 / n)
     assert base_n == len(rows)
     assert weighted_base == pytest.approx(sum(weights), abs=1e-9)
     assert value == pytest.approx(p, abs=1e-12)

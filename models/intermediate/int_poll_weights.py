@@ -8,11 +8,14 @@ the raking itself is observatoire.weighting.rake, tested on its own.
 Only what raking needs leaves DuckDB: the quota answers of weighted waves. Unweighted waves
 (the large ones: the professional survey) are neither read nor written here, so this model's
 cost does not grow with them (a new professional wave used to rewrite every wave's weight 1.0).
+
+`raking_cells` keeps each respondent's cell of every margin (`variable=category`): the
+calibration variables of the linearised variance (int_indicator_variance).
 """
 
 import pandas as pd
 
-from observatoire.poll_weights import weigh
+from observatoire.poll_weights import raking_frame, weigh
 
 
 def _quoted(values) -> str:
@@ -29,7 +32,8 @@ def model(dbt, session):
         f"(survey = '{s}' and wave_year = {w})" for s, w in sorted(pairs)) or "false"
 
     columns = ("survey, cast(wave_year as integer) as wave_year, respondent_key, "
-               "cast(1.0 as double) as weight, cast(0 as bigint) as raking_iterations")
+               "cast(1.0 as double) as weight, cast(0 as bigint) as raking_iterations, "
+               "cast([] as varchar[]) as raking_cells")
     respondents = accepted.filter(in_weighted).project(
         "survey, wave_year, respondent_key").df()
     if respondents.empty:  # no weighted wave landed: an empty table of the same columns
@@ -59,9 +63,14 @@ def model(dbt, session):
         result = weigh(wide.loc[list(wave_keys)], margins)
         weights = pd.Series(result.weights, index=wide.loc[list(wave_keys)].index)
         group["weight"] = group["respondent_key"].map(weights).astype(float)
+        cells = raking_frame(wide.loc[list(wave_keys)], margins)
+        cells = pd.Series([[f"{v}={c}" for v, c in zip(cells.columns, r, strict=True)]
+                           for r in cells.itertuples(index=False)], index=cells.index)
+        group["raking_cells"] = group["respondent_key"].map(cells)
         group["raking_iterations"] = result.iterations
         frames.append(group)
     raked = pd.concat(frames, ignore_index=True)
     raked["wave_year"] = raked["wave_year"].astype("int32")
     raked["raking_iterations"] = raked["raking_iterations"].astype("int64")
-    return raked[["survey", "wave_year", "respondent_key", "weight", "raking_iterations"]]
+    return raked[["survey", "wave_year", "respondent_key", "weight", "raking_iterations",
+                  "raking_cells"]]

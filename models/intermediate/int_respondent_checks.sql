@@ -87,9 +87,11 @@ routed as (
 
 answered as (
 
+    -- an invalid answer counts as an answer here: it is reported once, as invalid_code or
+    -- out_of_range, not a second time as a required question left unanswered
     select distinct survey, wave_year, respondent_key, question_id
     from responses
-    where invalid_reason is null
+    where question_id is not null
 
 ),
 

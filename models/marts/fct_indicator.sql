@@ -50,6 +50,15 @@ weights as (
 
 ),
 
+-- linearised standard errors of the weighted waves' shares and means (raking residuals)
+linearised as (
+
+    select linearised.*
+    from {{ ref('int_indicator_variance') }} as linearised
+    semi join waves using (survey, wave_year)
+
+),
+
 catalogue as (
 
     select * from {{ ref('indicator_catalogue') }}
@@ -230,25 +239,55 @@ estimated as (
 
 ),
 
+-- weighted waves: the linearised standard error, and for shares the sample size that gives
+-- a simple random sample the same variance (p (1 - p) / se², Kish's n when p is 0 or 1) for
+-- the Wilson interval; unweighted waves: the simple random sampling formulas
+with_variance as (
+
+    select
+        estimated.*,
+        linearised.standard_error as linearised_standard_error,
+        case
+            when estimated.unit = 'share' and linearised.standard_error is not null
+                then {{ srs_equivalent_n('estimated.estimate', 'linearised.standard_error',
+                                         'estimated.effective_n') }}
+            else estimated.effective_n
+        end as interval_n
+    from estimated
+    left join linearised
+        on linearised.survey = estimated.survey
+        and linearised.wave_year = estimated.wave_year
+        and linearised.indicator_id = estimated.indicator_id
+        and linearised.segment_type = estimated.segment_type
+        and linearised.segment_value = estimated.segment_value
+
+),
+
 with_intervals as (
 
     select
         *,
-        case unit
-            when 'share' then sqrt(estimate * (1 - estimate) / effective_n)
-            when 'mean' then standard_deviation / sqrt(effective_n)
+        case
+            when unit in ('share', 'mean') and linearised_standard_error is not null
+                then linearised_standard_error
+            when unit = 'share' then sqrt(estimate * (1 - estimate) / effective_n)
+            when unit = 'mean' then standard_deviation / sqrt(effective_n)
         end as standard_error,
-        case unit
-            when 'share' then {{ wilson_bound('estimate', 'effective_n', 'low') }}
-            when 'mean' then estimate - t_quantile(0.975, effective_n - 1)
+        case
+            when unit = 'share' then {{ wilson_bound('estimate', 'interval_n', 'low') }}
+            when unit = 'mean' and linearised_standard_error is not null
+                then estimate - t_quantile(0.975, effective_n - 1) * linearised_standard_error
+            when unit = 'mean' then estimate - t_quantile(0.975, effective_n - 1)
                 * standard_deviation / sqrt(effective_n)
         end as interval_low,
-        case unit
-            when 'share' then {{ wilson_bound('estimate', 'effective_n', 'high') }}
-            when 'mean' then estimate + t_quantile(0.975, effective_n - 1)
+        case
+            when unit = 'share' then {{ wilson_bound('estimate', 'interval_n', 'high') }}
+            when unit = 'mean' and linearised_standard_error is not null
+                then estimate + t_quantile(0.975, effective_n - 1) * linearised_standard_error
+            when unit = 'mean' then estimate + t_quantile(0.975, effective_n - 1)
                 * standard_deviation / sqrt(effective_n)
         end as interval_high
-    from estimated
+    from with_variance
 
 ),
 

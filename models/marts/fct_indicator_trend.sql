@@ -1,5 +1,6 @@
 -- One row per indicator × segment × wave: the value, the previous wave's value, the change
--- (points for shares), a z statistic on effective sample sizes and its 95 % significance,
+-- (points for shares), a z statistic on effective sample sizes (raked shares: the size of
+-- equal variance, from their linearised standard error) and its 95 % significance,
 -- and the comparability with the previous wave. Across a break, no change is computed.
 -- Each row carries the provenance of its weaker end: a synthetic_only change never claims
 -- significance (is_significant_95 null, as wherever no z is computed).
@@ -15,6 +16,32 @@ comparability as (
 
 ),
 
+waves as (
+
+    select survey, cast(wave_year as integer) as wave_year, is_weighted from {{ ref('waves') }}
+
+),
+
+-- the z of a share uses, per wave, the n of a simple random sample with the same variance:
+-- the effective n in unweighted waves, p (1 - p) / se² from the linearised standard error of
+-- raked shares (as their Wilson interval in fct_indicator)
+with_variance_n as (
+
+    select
+        indicators.*,
+        case
+            when coalesce(waves.is_weighted, false) and indicators.unit = 'share'
+                then {{ srs_equivalent_n('indicators.value', 'indicators.standard_error',
+                                         'indicators.effective_n') }}
+            else indicators.effective_n
+        end as variance_n
+    from indicators
+    left join waves
+        on waves.survey = indicators.survey
+        and waves.wave_year = indicators.wave_year
+
+),
+
 ordered as (
 
     select
@@ -22,9 +49,9 @@ ordered as (
         lag(indicators.wave_year) over series as previous_wave_year,
         lag(indicators.provenance) over series as previous_provenance,
         lag(indicators.value) over series as previous_value,
-        lag(indicators.effective_n) over series as previous_effective_n,
+        lag(indicators.variance_n) over series as previous_variance_n,
         lag(indicators.standard_error) over series as previous_standard_error
-    from indicators
+    from with_variance_n as indicators
     window series as (
         partition by
             indicators.survey, indicators.indicator_id, indicators.segment_type,
@@ -70,14 +97,14 @@ tested as (
                 then
                     (value - previous_value) / sqrt(
                         (
-                            (value * effective_n + previous_value * previous_effective_n)
-                            / (effective_n + previous_effective_n)
+                            (value * variance_n + previous_value * previous_variance_n)
+                            / (variance_n + previous_variance_n)
                         )
                         * (
-                            1 - (value * effective_n + previous_value * previous_effective_n)
-                            / (effective_n + previous_effective_n)
+                            1 - (value * variance_n + previous_value * previous_variance_n)
+                            / (variance_n + previous_variance_n)
                         )
-                        * (1 / effective_n + 1 / previous_effective_n)
+                        * (1 / variance_n + 1 / previous_variance_n)
                     )
             when unit = 'mean' then
                 (value - previous_value)

@@ -19,7 +19,8 @@ to `<landing_root>/archive/<instrument>_<wave>__v<N>.csv` (a replaced codebook t
 `archive/codebooks/`), outside `raw/` so dbt never reads it; the manifest keeps every row.
 
 Rules — REFUSED (LandingError, exit code 1; nothing under the landing root changes):
-  * the file: missing, empty (0 bytes or blanks), header only (no data rows), unsupported
+  * the file: missing, empty (0 bytes or blanks), header only (no data rows, or blank rows
+    only), unsupported
     extension or content not matching it, unreadable workbook or .sav;
   * encoding: undecodable bytes (neither UTF-8 nor Windows-1252), mixed encodings, NUL bytes;
   * delimiter: the header reads as a single column (wrong delimiter);
@@ -41,6 +42,8 @@ as warnings with file/row/column; dbt quarantines them with source_file/source_r
   * a duplicate respondent id (the first occurrence is kept by dbt);
   * (SPSS) a value label for a code the codebook lacks.
   Routing, required questions, speeders and duplicate answers are left to dbt alone.
+Rules — SKIPPED with a warning naming them: blank rows (no cell holds a value), wherever they
+are; the other rows keep their row number in the received file (`source_row`).
 
 Counts, always: rows_in = rows_loaded + rows_quarantined + rows_refused. A refused file has
 all its rows refused; a landed one has rows_refused = 0 and rows_quarantined = the rows with at

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+import duckdb
+
 from observatoire import spec
 from observatoire.landing import LandingError, LandingResult, land
+from observatoire.landing.built import NOT_BUILT, built_version
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -16,7 +20,25 @@ def _counts(counts: dict[str, int]) -> str:
             f"{counts['rows_quarantined']} to quarantine + {counts['rows_refused']} refused")
 
 
-def _next_steps(result: LandingResult, root: Path) -> list[str]:
+def _rebuild_step(result: LandingResult, root: Path, warehouse: Path, rebuild: str) -> str:
+    """What to run after landing version N > 1, saying truly what the warehouse holds."""
+    wave = f"{result.instrument} {result.wave}"
+    try:
+        built = built_version(warehouse, root, result.instrument, result.wave)
+    except duckdb.Error as error:
+        return (f"{rebuild}  (builds version {result.version}; {warehouse} could not be read "
+                f"to tell which version it holds: {error})")
+    if built is NOT_BUILT:
+        return (f"make run  (builds version {result.version}; {warehouse} does not hold {wave}: "
+                "never built; quarantined rows: marts.dq_quarantine)")
+    if built == result.version:
+        return f"nothing to build: {warehouse} already holds version {built} of {wave}"
+    held = f"version {built}" if built else "a file matching no landed version"
+    return (f"{rebuild}  ({warehouse} holds {wave} built from {held}; the rebuild replaces it "
+            f"with version {result.version}; quarantined rows: marts.dq_quarantine)")
+
+
+def _next_steps(result: LandingResult, root: Path, warehouse: Path) -> list[str]:
     steps = []
     waves = root / "waves.csv" if (root / "waves.csv").exists() else spec.SEEDS / "waves.csv"
     if not any(r["survey"] == result.instrument and r["wave_year"] == str(result.wave)
@@ -28,17 +50,19 @@ def _next_steps(result: LandingResult, root: Path) -> list[str]:
     rebuild = f".venv/bin/observatoire run --wave {result.wave} --rebuild"
     if result.version > 1:
         # past waves are immutable in the warehouse: a new version is only read on purpose
-        return steps + [f"{rebuild}  (the wave was built from version {result.version - 1}; "
-                        "quarantined rows: marts.dq_quarantine)"]
+        return steps + [_rebuild_step(result, root, warehouse, rebuild)]
     return steps + ["make run  (builds the new wave; quarantined rows: marts.dq_quarantine)",
                     f"if the warehouse already holds {result.instrument} {result.wave} (e.g. from "
                     f"a synthetic file moved out of raw/): {rebuild}"]
 
 
-def report(result: LandingResult, root: Path, max_warnings: int) -> None:
+def report(result: LandingResult, root: Path, max_warnings: int,
+           warehouse: Path = Path("data/warehouse.duckdb")) -> None:
     print(f"codebook: {result.codebook}")
     for note in result.notes:
         print(f"note: {note}")
+    for skipped in result.skipped:
+        print(f"warning: {skipped}")
     if result.warnings:
         print(f"warnings ({len(result.warnings)}; landed unchanged, the warehouse quarantines "
               "these rows):")
@@ -54,7 +78,7 @@ def report(result: LandingResult, root: Path, max_warnings: int) -> None:
     for path in result.archived:
         print(f"archived previous version -> {path}")
     print(f"manifest: {root / 'landing_manifest.csv'}")
-    for step in _next_steps(result, root):
+    for step in _next_steps(result, root, warehouse):
         print(f"next: {step}")
 
 
@@ -70,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--landing-root", type=Path, default=Path("seeds"),
                         help="folder holding raw/, codebooks/, archive/ (default: seeds)")
     parser.add_argument("--max-warnings", type=int, default=20, help="warnings listed (20)")
+    parser.add_argument("--warehouse", type=Path, default=Path(os.environ.get(
+        "OBSERVATOIRE_WAREHOUSE", "data/warehouse.duckdb")), help="built warehouse, read to "
+        "say which version of the wave it holds (default: $OBSERVATOIRE_WAREHOUSE or "
+        "data/warehouse.duckdb)")
     args = parser.parse_args(argv)
     print(f"landing {args.instrument} {args.wave}: {args.file} -> {args.landing_root}")
     try:
@@ -80,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"LandingError: {error}", file=sys.stderr)
         return 1
     print(f"read: {result.source_description}")
-    report(result, args.landing_root, args.max_warnings)
+    report(result, args.landing_root, args.max_warnings, args.warehouse)
     return 0
 
 

@@ -43,6 +43,7 @@ class LandingResult:
     warnings: list[Issue] = field(default_factory=list)
     archived: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # blank rows: nothing to load, named
     message: str = ""
 
     @property
@@ -69,6 +70,18 @@ def _load_codebook(root: Path, instrument: str, wave: int, given: Path | None,
         raise refuse(path.name, 1, "instrument/wave_year", f"the codebook is for "
                      f"{codebook.instrument} {codebook.wave_year}, not {instrument} {wave}")
     return codebook, path.read_bytes()
+
+
+def _rows(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:20])
+    more = f" and {len(numbers) - 20} more" if len(numbers) > 20 else ""
+    return f"row{'s' if len(numbers) > 1 else ''} {shown}{more}"
+
+
+def blank_rows_warning(name: str, numbers: list[int]) -> str:
+    """The warning for skipped blank rows, naming them (rows of the received file)."""
+    return (f"{name}: {len(numbers)} blank row(s) skipped ({_rows(numbers)}: no cell holds a "
+            "value); the other rows keep their row numbers in source_row")
 
 
 def _summary(issues: list[Issue]) -> str:
@@ -98,7 +111,8 @@ def land(source: Path | str, instrument: str, wave: int, landing_root: Path | st
     table = read_table(source, set(canonical_columns(book)) | WAVE_COLUMNS)
     check_file_name(source.name, wave, len(table.rows))
     if not table.rows:
-        raise refuse(source.name, 1, None, "no data rows: the file holds a header only")
+        blank = f" ({_rows(table.blank_rows)} blank)" if table.blank_rows else ""
+        raise refuse(source.name, None, None, f"the file has a header and no data rows{blank}")
     positions = map_columns(table, book)
     check_rows(table, positions, wave)
     label_warnings = check_value_labels(table, book)
@@ -113,6 +127,9 @@ def land(source: Path | str, instrument: str, wave: int, landing_root: Path | st
         "landed_with_warnings" if issues else "landed", instrument, wave, 1, source, target,
         book_target, describe(table), len(rows), len(rows) - len(flagged), len(flagged),
         warnings=label_warnings + issues, notes=table.notes, message=_summary(issues))
+    if table.blank_rows:  # recorded in the manifest's message too
+        result.skipped.append(blank_rows_warning(source.name, table.blank_rows))
+        result.message = f"{result.skipped[-1]}; {result.message}"
 
     with store.locked(root):
         others = [p for p in sorted((root / "raw").glob(f"{instrument}_{wave}*.csv"))

@@ -42,6 +42,14 @@ class Table:
     # .sav only: column -> code -> value label
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # row number in the received file (1 = first row after the header) of each of `rows`,
+    # and the blank rows skipped (see _skip_blank_rows)
+    row_numbers: list[int] = field(default_factory=list)
+    blank_rows: list[int] = field(default_factory=list)
+
+    def numbered(self):
+        """(row number in the received file, cells) of every data row."""
+        return zip(self.row_numbers or range(1, len(self.rows) + 1), self.rows, strict=True)
 
 
 def format_timestamp(value: datetime) -> str:
@@ -171,13 +179,14 @@ def _sniff(header_line: str, expected: set[str]) -> str:
     return max(DELIMITERS, key=score)
 
 
-def _drop_trailing_empty(table: Table) -> Table:
-    dropped = 0
-    while table.rows and not any(table.rows[-1]):
-        table.rows.pop()
-        dropped += 1
-    if dropped:
-        table.notes.append(f"{dropped} empty row(s) at the end of the file ignored")
+def _skip_blank_rows(table: Table) -> Table:
+    """One rule wherever they are: a row without a single value (an empty line, `;;;;`, an
+    empty spreadsheet row) holds no respondent and is skipped; the pipeline warns naming the
+    rows, and every other row keeps its row number in the received file (`source_row`)."""
+    numbered = list(enumerate(table.rows, 1))
+    table.rows = [row for _, row in numbered if any(row)]
+    table.row_numbers = [number for number, row in numbered if any(row)]
+    table.blank_rows = [number for number, row in numbered if not any(row)]
     return table
 
 
@@ -198,7 +207,7 @@ def _read_csv(name: str, data: bytes, expected: set[str]) -> Table:
         raise refuse(name, len(rows) or HEADER, column, f"unreadable CSV ({error}): an "
                      "unbalanced quote?", _count_rows(data)) from None
     table = Table(name, "csv", rows[0], rows[1:], encoding, delimiter)
-    return _drop_trailing_empty(table)
+    return _skip_blank_rows(table)
 
 
 def _read_xlsx(path: Path) -> Table:
@@ -227,7 +236,7 @@ def _read_xlsx(path: Path) -> Table:
     table = Table(path.name, "xlsx", header, rows)
     if len(sheets) > 1:
         table.notes.append(f"read the first sheet '{sheets[0]}' of {len(sheets)}")
-    return _drop_trailing_empty(table)
+    return _skip_blank_rows(table)
 
 
 def _read_sav(path: Path) -> Table:
@@ -244,7 +253,7 @@ def _read_sav(path: Path) -> Table:
               for column, mapping in (meta.variable_value_labels or {}).items()}
     table = Table(path.name, "sav", [str(c) for c in frame.columns], rows,
                   encoding=meta.file_encoding or "", value_labels=labels)
-    return _drop_trailing_empty(table)
+    return _skip_blank_rows(table)
 
 
 def describe(table: Table) -> str:

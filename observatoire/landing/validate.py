@@ -81,10 +81,10 @@ def map_columns(table: Table, codebook: Codebook) -> dict[str, int]:
     positions: dict[str, int] = {}
     for i, key in enumerate(keys):
         if not key:  # an unnamed column is accepted only when it is empty throughout
-            filled = next((r for r, row in enumerate(table.rows, 1) if i < len(row) and row[i]),
-                          None)
+            filled = next(((r, row[i]) for r, row in table.numbered()
+                           if i < len(row) and row[i]), None)
             if filled is not None:
-                raise refuse(name, filled, f"#{i + 1}", f"value {table.rows[filled - 1][i]!r} "
+                raise refuse(name, filled[0], f"#{i + 1}", f"value {filled[1]!r} "
                              "in a column without a header", rows_in)
             continue
         if key in positions:
@@ -111,7 +111,7 @@ def check_rows(table: Table, positions: dict[str, int], wave: int) -> None:
     """Row by row: cell count, wave columns, respondent id, date-times in the wave year."""
     name, width, rows_in = table.name, len(table.header), len(table.rows)
     waves = [i for k, i in positions.items() if k in WAVE_COLUMNS]
-    for r, row in enumerate(table.rows, 1):
+    for r, row in table.numbered():
         if len(row) < width:
             hint = " (another delimiter in the data rows?)" if len(row) == 1 else ""
             raise refuse(name, r, table.header[len(row)], f"truncated row: {len(row)} cell(s) "
@@ -170,10 +170,10 @@ def check_value_labels(table: Table, codebook: Codebook) -> list[Issue]:
 
 
 def canonical_rows(table: Table, positions: dict[str, int], codebook: Codebook) -> list[list[str]]:
-    """Rows in the canonical column order; source_row = row number in this file."""
+    """Rows in the canonical column order; source_row = row number in the received file."""
     answers = [positions[c] for c in codebook.columns()]
     out = []
-    for r, row in enumerate(table.rows, 1):
+    for r, row in table.numbered():
         stamps = []
         for column in ("started_at", "ended_at"):
             text = row[positions[column]]
@@ -197,7 +197,8 @@ def row_issues(name: str, rows: list[list[str]], codebook: Codebook) -> list[Iss
                 checks.append((column, set(codes), "code {!r} is not in the codebook ("
                                + ", ".join(codes) + ")"))
     issues, seen = [], {}
-    for r, row in enumerate(rows, 1):
+    for row in rows:
+        r = int(row[1])  # source_row: the row in the received file
         first = seen.setdefault(row[0], r)
         if first != r:
             issues.append(Issue(name, r, "respondent_id", f"respondent id {row[0]!r} already on "

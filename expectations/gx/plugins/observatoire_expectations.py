@@ -293,16 +293,32 @@ class UnreproducedFigures(_TableMetric):
 
 
 # ---------------------------------------------------------------- expectations
-class _RespondentExpectation(BatchExpectation):
+class _TableExpectation(BatchExpectation):
+    """An expectation on a whole table (batch), decided from one table metric."""
+
+    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
+
+
+def _outcome(unexpected: list, element_count: int, observed: str) -> dict[str, Any]:
+    """Success when nothing is unexpected; the unexpected elements (questions, margin cells,
+    figures) listed by name."""
+    return {"success": not unexpected, "result": {
+        "observed_value": observed, "unexpected_count": len(unexpected),
+        "element_count": element_count, "partial_unexpected_list": unexpected[:SAMPLE]}}
+
+
+class _RespondentExpectation(_TableExpectation):
     """A respondent check: success when no (untolerated) respondent fails it."""
 
     check_id: ClassVar[str]
     codebook: str | SuiteParameterDict | None = None
     segments: str | SuiteParameterDict | None = None
     threshold: float | SuiteParameterDict | None = None
-
-    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
     success_keys = ("codebook", "segments", "threshold")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.metric_dependencies = (f"observatoire.respondent_findings.{cls.check_id}",)
 
     def _validate(self, metrics: dict, runtime_configuration: dict | None = None,
                   execution_engine=None) -> dict[str, Any]:
@@ -316,35 +332,30 @@ class ExpectAnswersInCodebook(_RespondentExpectation):
     no answered column lies outside the wave's codebook."""
 
     check_id = "invalid_code"
-    metric_dependencies = ("observatoire.respondent_findings.invalid_code",)
 
 
 class ExpectScaleAnswersInRange(_RespondentExpectation):
     """Scale answers lie between the question's lowest and highest code."""
 
     check_id = "out_of_range"
-    metric_dependencies = ("observatoire.respondent_findings.out_of_range",)
 
 
 class ExpectAnswersRoutedByUniverse(_RespondentExpectation):
     """No answer to a question whose universe condition does not hold for the respondent."""
 
     check_id = "routing"
-    metric_dependencies = ("observatoire.respondent_findings.routing",)
 
 
 class ExpectRequiredQuestionsAnswered(_RespondentExpectation):
     """Every required question is answered where its universe condition holds."""
 
     check_id = "missing_required"
-    metric_dependencies = ("observatoire.respondent_findings.missing_required",)
 
 
 class ExpectRespondentIdsUnique(_RespondentExpectation):
     """No respondent id is used by an earlier row of the file."""
 
     check_id = "duplicate_id"
-    metric_dependencies = ("observatoire.respondent_findings.duplicate_id",)
 
 
 class ExpectAnswerPatternsUnique(_RespondentExpectation):
@@ -352,16 +363,14 @@ class ExpectAnswerPatternsUnique(_RespondentExpectation):
     `threshold` answered cells: short questionnaires share patterns by chance)."""
 
     check_id = "duplicate_answers"
-    metric_dependencies = ("observatoire.respondent_findings.duplicate_answers",)
 
 
-class ExpectItemNonresponseBelow(BatchExpectation):
+class ExpectItemNonresponseBelow(_TableExpectation):
     """The share of non-response of every question asked to everyone is at most `threshold`."""
 
     codebook: str | SuiteParameterDict
     threshold: float | SuiteParameterDict
 
-    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
     success_keys = ("codebook", "threshold")
     metric_dependencies = ("observatoire.item_nonresponse",)
 
@@ -369,12 +378,10 @@ class ExpectItemNonresponseBelow(BatchExpectation):
         rates = pd.Series(metrics["observatoire.item_nonresponse"], dtype=float)
         over = rates[rates > float(self.threshold) + 1e-12]
         worst = f"{rates.idxmax()}: {rates.max():.3f}" if len(rates) else "no question"
-        return {"success": over.empty, "result": {
-            "observed_value": f"highest {worst}", "unexpected_count": len(over),
-            "element_count": len(rates), "partial_unexpected_list": list(over.index[:SAMPLE])}}
+        return _outcome(list(over.index), len(rates), f"highest {worst}")
 
 
-class ExpectWeightsToReproduceMargins(BatchExpectation):
+class ExpectWeightsToReproduceMargins(_TableExpectation):
     """Weighted shares reproduce every population margin (joint margins included) within
     `tolerance`; vacuously true for an unweighted wave (no margins)."""
 
@@ -382,7 +389,6 @@ class ExpectWeightsToReproduceMargins(BatchExpectation):
     margins: dict | SuiteParameterDict
     tolerance: float | SuiteParameterDict
 
-    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
     success_keys = ("codebook", "margins", "tolerance")
     metric_dependencies = ("observatoire.margin_errors",)
 
@@ -391,12 +397,10 @@ class ExpectWeightsToReproduceMargins(BatchExpectation):
         over = errors[errors > float(self.tolerance)]
         observed = (f"max margin error {errors.max():.3g}" if len(errors)
                     else "unweighted wave (no margins)")
-        return {"success": over.empty, "result": {
-            "observed_value": observed, "unexpected_count": len(over),
-            "element_count": len(errors), "partial_unexpected_list": list(over.index[:SAMPLE])}}
+        return _outcome(list(over.index), len(errors), observed)
 
 
-class ExpectPublishedFiguresReproduced(BatchExpectation):
+class ExpectPublishedFiguresReproduced(_TableExpectation):
     """Every published figure of the wave is reproduced by the indicators to its printed
     precision, or listed in the published exceptions."""
 
@@ -404,15 +408,11 @@ class ExpectPublishedFiguresReproduced(BatchExpectation):
     survey: str | SuiteParameterDict
     exceptions: list | SuiteParameterDict
 
-    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
     success_keys = ("published", "survey", "exceptions")
     metric_dependencies = ("observatoire.unreproduced_figures",)
 
     def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
         found = metrics["observatoire.unreproduced_figures"]
-        missed = found["missed"]
-        return {"success": not missed, "result": {
-            "observed_value": f"{found['checked'] - len(missed)} of {found['checked']} "
-                              "reproduced or listed exceptions",
-            "unexpected_count": len(missed), "element_count": found["checked"],
-            "partial_unexpected_list": missed[:SAMPLE]}}
+        missed, checked = found["missed"], found["checked"]
+        return _outcome(missed, checked,
+                        f"{checked - len(missed)} of {checked} reproduced or listed exceptions")

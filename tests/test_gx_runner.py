@@ -95,7 +95,7 @@ def test_context_layout_and_offline_config(project):
     config = (gx_dir / "great_expectations.yml").read_text()
     assert "analytics_enabled: false" in config
     assert f"plugins_directory: {gx_runner.PLUGINS_DIR}" in config
-    stored = {p.stem for p in (gx_dir / "expectations").glob("*.json")}
+    stored = {suite.name for suite in project["context"].suites.all()}
     configured = {p.stem for p in gx_runner.SUITES_DIR.glob("*.json")}
     assert configured == {"raw_file", "responses", "respondents", "item_nonresponse", "weights",
                           "indicators", "reconciliation"}

@@ -167,7 +167,6 @@ def test_chromium_renders_offline_and_styled(project, tmp_path):
     site, index = project["site"], project["index"]
     page = next((site / "validations").rglob("*.html"))
     styled = _screenshot(tmp_path, page, "styled")
-    assert (tmp_path / "styled.png").stat().st_size > 10_000
     colors = styled.getcolors(maxcolors=1 << 20)
     assert colors is not None and len(colors) > 100, "page looks blank"
 

@@ -24,6 +24,9 @@ wave-dependent bounds are suite parameters computed here at validation time):
 * `indicators`       — shares within [0, 1], bases of at least one respondent;
 * `reconciliation`   — every published figure reproduced or a listed exception.
 
+Speeders and straight-liners (flag-only rules about response behaviour, not data validity) are
+not re-checked here: dbt's flags and `rpt_quality_summary` report them.
+
 Which failures block publication is configuration too (each expectation's `meta.blocks_on`):
 on the **accepted** batch, every expectation of the respondent, weight, figure and
 reconciliation suites blocks. A respondent rule made flag-only in `seeds/quality_rules.csv`

@@ -1,4 +1,4 @@
-# Quick start on a fresh machine with only python3:  make run  then  make test
+# Quick start (prerequisites: python3 >= 3.11 with venv, make, npm):  make run  then  make test
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,9 +8,16 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 
-.PHONY: install run test dev bench lint synth docs clean serve serve-stop
+.PHONY: check-prereqs install run test dev bench lint synth docs clean serve serve-stop
 
-$(BIN)/activate:
+# One line naming the first missing prerequisite, instead of a failure deep inside pip or npm.
+check-prereqs:  ## python3 >= 3.11 with venv, and npm (Node.js)
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "missing prerequisite: $(PYTHON) (Python 3.11 or newer)" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "missing prerequisite: Python 3.11 or newer ($(PYTHON) is $$($(PYTHON) -V 2>&1))" >&2; exit 1; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "missing prerequisite: the venv module of $(PYTHON) (apt-get install python3-venv)" >&2; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "missing prerequisite: npm (Node.js; apt-get install npm), for the offline Data Docs assets" >&2; exit 1; }
+
+$(BIN)/activate: | check-prereqs
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: $(BIN)/activate requirements.lock pyproject.toml
@@ -24,10 +31,10 @@ vendor/node_modules/.package-lock.json: vendor/package.json vendor/package-lock.
 
 install: $(VENV)/.installed  ## virtual environment with the locked dependencies
 
-run: install vendor/node_modules/.package-lock.json  ## build everything from the shipped files
+run: check-prereqs install vendor/node_modules/.package-lock.json  ## build everything from the shipped files
 	$(BIN)/observatoire run
 
-test: install vendor/node_modules/.package-lock.json  ## the whole test suite
+test: check-prereqs install vendor/node_modules/.package-lock.json  ## the whole test suite
 	$(BIN)/pytest
 
 dev: install  ## Dagster UI on http://127.0.0.1:3000
@@ -37,7 +44,7 @@ bench: install  ## benchmark (smallest size; FULL=1 for every size)
 	$(BIN)/python bench/run.py $(if $(FULL),--full,)
 
 lint: install  ## ruff (Python) and sqlfluff (SQL, duckdb dialect)
-	$(BIN)/ruff check observatoire orchestration tests bench models
+	$(BIN)/ruff check observatoire orchestration tests bench models expectations/gx/plugins
 	$(BIN)/sqlfluff lint models tests/dbt --processes 2
 
 serve: install  ## PostgreSQL for BI tools on 127.0.0.1:54320 (cluster in data/postgres/)

@@ -59,6 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                          rebuild=args.rebuild)
     if not result.success:
         print(f"\nrefresh FAILED (run {result.run_id}) at: {', '.join(result.failures)}\n"
+              + "".join(f"  {error}\n" for error in result.errors) +
               f"the published snapshot {result.snapshot} was left untouched", file=sys.stderr)
         return 1
     say(f"\nrefresh of wave(s) {', '.join(result.waves)} done in {result.seconds:.1f} s "

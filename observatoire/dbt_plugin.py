@@ -32,5 +32,7 @@ class Plugin(BasePlugin):
             lambda values: pa.array(pseudonyms(key, values.to_pylist()), pa.string()),
             ["VARCHAR"], "VARCHAR", type="arrow", side_effects=False,
         )
+        # special null handling: a base of one respondent has no t quantile (df < 1) and gets
+        # NULL; with DuckDB's default a UDF returning NULL aborts the whole query
         conn.create_function("t_quantile", _t_quantile, ["DOUBLE", "DOUBLE"], "DOUBLE",
-                             side_effects=False)
+                             null_handling="special", side_effects=False)

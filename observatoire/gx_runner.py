@@ -7,10 +7,14 @@ and validates it through a pandas datasource -> dataframe asset -> whole-datafra
 definition -> persisted validation definition. Each run stores its result in the context's
 validation results store (run name = the batch label, e.g. a survey wave), so Data Docs list it.
 
-Layout: ``get_context(root)`` is a GX *file* context at ``<root>/expectations/gx/`` (GX's own
-layout: ``great_expectations.yml``, ``expectations/``, ``validation_definitions/`` are
-version-controlled; ``uncommitted/`` - results and default docs - is git-ignored). Analytics are
-off (``GX_ANALYTICS_ENABLED=false`` plus ``analytics_enabled: false`` in the config).
+Layout: the suites are configuration, versioned in ``expectations/gx/expectations/`` (GX's
+suite format, no ids; wave-dependent bounds are ``$PARAMETER``s given at validation time) with
+the custom expectations in ``expectations/gx/plugins/``. Everything a run produces lives in a
+GX *file* context under the run's data folder (``get_context(data_dir)`` ->
+``<data_dir>/gx/``): its ``great_expectations.yml``, the suites loaded from configuration at
+each run, the data assets, batch and validation definitions per wave, results and default
+docs. A refresh therefore never writes into ``expectations/``. Analytics are off
+(``GX_ANALYTICS_ENABLED=false`` plus ``analytics_enabled: false`` in the config).
 
 Offline Data Docs: GX templates load Bootstrap, bootstrap-table, bootstrap-datepicker,
 bootstrap-dark, jQuery, Popper, Vega/Vega-Lite/Vega-Embed and Font Awesome from CDNs, and the
@@ -31,6 +35,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -60,21 +65,60 @@ _JS_ASSET = re.compile(r"""["'](""" + _URL + _ASSET_EXT + r""")["']""")
 _EXTERNAL = re.compile(r"^(?:https?:)?//", re.I)
 
 
-def get_context(project_root: Path):
-    """Return the GX file data context at ``<project_root>/expectations/`` (created on first use).
+SUITES_DIR = Path(__file__).parents[1] / "expectations" / "gx" / "expectations"
+PLUGINS_DIR = Path(__file__).parents[1] / "expectations" / "gx" / "plugins"
+PLUGIN_MODULE = "observatoire_expectations"
 
-    GX lays out its own ``gx/`` folder there. Analytics and progress bars are disabled in the
-    persisted ``great_expectations.yml``.
+
+def load_plugins():
+    """Import the project's custom expectations (GX registers them on import)."""
+    if str(PLUGINS_DIR) not in sys.path:
+        sys.path.insert(0, str(PLUGINS_DIR))
+    import importlib
+
+    return importlib.import_module(PLUGIN_MODULE)
+
+
+def configured_suites(suites_dir: Path = SUITES_DIR) -> list:
+    """The suites of ``expectations/gx/expectations/*.json`` as GX suites (not yet stored)."""
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    load_plugins()
+    suites = []
+    for path in sorted(Path(suites_dir).glob("*.json")):
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        expectations = [ExpectationConfiguration(type=e["type"], kwargs=e.get("kwargs", {}),
+                                                 meta=e.get("meta") or {}).to_domain_obj()
+                        for e in spec["expectations"]]
+        suites.append(gx.ExpectationSuite(name=spec["name"], expectations=expectations,
+                                          meta=spec.get("meta") or {}))
+    return suites
+
+
+def get_context(data_dir: Path, *, load_suites: bool = True):
+    """The GX file context of a run, at ``<data_dir>/gx/`` (created on first use), with the
+    configured suites (re)loaded from ``expectations/`` unless ``load_suites`` is false.
+
+    Analytics and progress bars are off; the plugins folder is the project's, so Data Docs use
+    its custom styles. Nothing is written outside ``data_dir``.
     """
-    root = Path(project_root) / "expectations"
+    root = Path(data_dir)
     root.mkdir(parents=True, exist_ok=True)
+    load_plugins()
     context = gx.get_context(mode="file", project_root_dir=root)
     bars = context.variables.progress_bars
     bars_on = bars is None or (bars.get("globally") if isinstance(bars, dict) else bars.globally)
-    if context.variables.analytics_enabled is not False or bars_on is not False:
+    if (context.variables.analytics_enabled is not False or bars_on is not False
+            or context.variables.plugins_directory != str(PLUGINS_DIR)):
         context.variables.analytics_enabled = False
         context.variables.progress_bars = ProgressBarsConfig(globally=False)  # quiet CI logs
+        context.variables.plugins_directory = str(PLUGINS_DIR)
         context.variables.save()
+    if load_suites:
+        for suite in configured_suites():
+            context.suites.add_or_update(suite)
     return context
 
 
@@ -85,37 +129,22 @@ def _get_or_add(getter, adder, name):
         return adder(name)
 
 
-def _signature(expectations) -> list[tuple[str, str]]:
-    return [(e.expectation_type, json.dumps(e.configuration.kwargs, sort_keys=True, default=str))
-            for e in expectations]
+def run_suite(context, suite_name: str, df: pd.DataFrame, batch_label: str, *,
+              parameters: dict | None = None, expectations: list | None = None) -> list[dict]:
+    """Validate ``df`` against suite ``suite_name`` with suite ``parameters``.
 
-
-def _unchanged_suite(context, suite_name: str, expectations: list):
-    """The stored suite when it holds exactly these expectations, else None."""
-    try:
-        stored = context.suites.get(suite_name)
-    except (KeyError, LookupError, ValueError, gx_exc.DataContextError):
-        return None
-    return stored if _signature(stored.expectations) == _signature(expectations) else None
-
-
-def run_suite(context, suite_name: str, df: pd.DataFrame, expectations: list,
-              batch_label: str) -> list[dict]:
-    """Create/update suite ``suite_name`` with ``expectations`` and validate ``df`` against it.
-
-    Goes through a pandas datasource, a dataframe asset named after the suite, a whole-dataframe
-    batch definition and a persisted validation definition ``<suite>__<batch_label>``; the run
-    is stored with run name ``batch_label`` so Data Docs show it. Safe to call repeatedly.
-    Returns one dict per expectation: suite, expectation_type, column, kwargs_json, success,
-    observed_value, unexpected_count, element_count.
+    The suite is the one stored in the context (loaded from configuration by ``get_context``),
+    or, when ``expectations`` are given, replaced by them. Goes through a pandas datasource, a
+    dataframe asset named after the suite, a whole-dataframe batch definition and a persisted
+    validation definition ``<suite>__<batch_label>``; the run is stored with run name
+    ``batch_label`` so Data Docs show it. Safe to call repeatedly.
+    Returns one dict per expectation: suite, expectation_type, column, kwargs_json, meta,
+    success, observed_value, unexpected_count, element_count.
     """
-    # An unchanged suite is reused as stored, so the versioned suite files (and their ids) stay
-    # identical from run to run; otherwise copies without ids replace it.
-    suite = _unchanged_suite(context, suite_name, expectations)
-    if suite is None:
+    if expectations is not None:
         fresh = [e.copy(deep=True, update={"id": None}) for e in expectations]
-        suite = context.suites.add_or_update(
-            gx.ExpectationSuite(name=suite_name, expectations=fresh))
+        context.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=fresh))
+    suite = context.suites.get(suite_name)
 
     ds = _get_or_add(context.data_sources.get, context.data_sources.add_pandas, DATASOURCE_NAME)
     asset = _get_or_add(ds.get_asset, ds.add_dataframe_asset, suite_name)
@@ -126,12 +155,16 @@ def run_suite(context, suite_name: str, df: pd.DataFrame, expectations: list,
     )
     # explicit run_time: otherwise GX parses a run_name like "2024" as the run's date
     run_id = RunIdentifier(run_name=batch_label, run_time=dt.datetime.now(dt.UTC))
-    result = vd.run(batch_parameters={"dataframe": df}, result_format="SUMMARY", run_id=run_id)
+    result = vd.run(batch_parameters={"dataframe": df}, result_format="SUMMARY", run_id=run_id,
+                    expectation_parameters=parameters or {})
 
     order = {e.id: i for i, e in enumerate(suite.expectations)}  # report in input order
     rows = []
     for r in sorted(result.results, key=lambda r: order.get(r.expectation_config.id, 0)):
         cfg = r.expectation_config
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            raise RuntimeError(f"GX suite {suite_name} ({batch_label}): {cfg.type} raised "
+                               f"{r.exception_info.get('exception_message')}")
         kwargs = {k: v for k, v in cfg.kwargs.items() if k != "batch_id"}
         res = r.result or {}
         observed = res.get("observed_value")
@@ -141,6 +174,7 @@ def run_suite(context, suite_name: str, df: pd.DataFrame, expectations: list,
             "expectation_type": cfg.type,
             "column": kwargs.get("column"),
             "kwargs_json": json.dumps(kwargs, sort_keys=True, default=str),
+            "meta": dict(cfg.meta or {}),
             "success": bool(r.success),
             "observed_value": None if observed is None else str(observed),
             "unexpected_count": None if unexpected is None else int(unexpected),

@@ -29,13 +29,34 @@ def load_key() -> bytes:
     if from_env:
         return from_env.encode()
     path = key_file()
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    if not path.exists() and _create_key_file(path):
         print(f"[observatoire] no {ENV_VAR} set: created a random pseudonymisation key in "
               f"{path} (keep it private; set {ENV_VAR} to use your own)", file=sys.stderr)
     return path.read_text().strip().encode()
+
+
+def _create_key_file(path: Path) -> bool:
+    """Write a random key to `path` unless it exists; True if this call created it.
+
+    The key is written to a private temporary file (mode 0600 from its creation, never
+    readable by others) and linked into place: `link` fails if another process (dbt opens
+    several connections at once) created the key first, so every process reads one complete
+    key, never a half-written one or a second key.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def pseudonym(key: bytes, value: str) -> str:

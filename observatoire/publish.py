@@ -193,6 +193,8 @@ def _remove_leftovers(published_dir: Path) -> None:
         tmp.unlink(missing_ok=True)
     for tmp in published_dir.glob(f".{PARQUET_NAME}-*.tmp"):
         shutil.rmtree(tmp, ignore_errors=True)
+    for link in published_dir.glob(f".{PARQUET_NAME}.link-*"):  # died inside swap_dir
+        link.unlink(missing_ok=True)
 
 
 def build_snapshot(warehouse: Path, dest: Path, *, run_id: str = "",

@@ -145,7 +145,7 @@ def _wave_page(con, wave: int, out_dir: Path, docs_dir: Path) -> str:
              "inattendus / unexpected", "lignes / rows", "Data Docs"],
             [[_esc(r[0]), _esc(r[1]), _esc(r[2]), _esc(r[3]), _status(r[6], r[5]),
               f'<span class="num">{_esc(r[7])}</span>', f'<span class="num">{r[8]}</span>',
-              _link(docs_dir, out_dir, f"{survey}__{r[0]}", f"{survey}_{wave}_{r[1]}")]
+              _link(docs_dir, out_dir, r[0], f"{survey}_{wave}_{r[1]}")]
              for r in results]))
         recon = con.execute(
             "select survey, indicator_id, segment_type, segment_value, published_value, "
@@ -267,7 +267,8 @@ def build_report(warehouse: Path, out_dir: Path, *,
 
     out_dir.mkdir(parents=True, exist_ok=True)
     docs_dir = out_dir / "data_docs"
-    build_offline_docs(get_context(project_root), docs_dir)
+    # the run's GX context lives beside the warehouse (observatoire.quality)
+    build_offline_docs(get_context(Path(warehouse).parent, load_suites=False), docs_dir)
     links = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
         waves = [w for (w,) in con.execute(

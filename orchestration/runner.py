@@ -45,6 +45,9 @@ class RefreshResult:
     settings: ObservatoireSettings
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # why it failed: the description of each failed blocking check (GX names suite, survey,
+    # wave, batch, expectation and unexpected count)
+    errors: list[str] = field(default_factory=list)
 
     @property
     def snapshot(self) -> Path:
@@ -143,6 +146,12 @@ def refresh(waves: list[str] | None = None, *, instance: DagsterInstance,
     )
     failures = [e.step_key or "" for e in result.all_events
                 if e.event_type in (DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_SKIPPED)]
+    errors = [f"{e.asset_check_evaluation_data.asset_check_key.name}: "
+              f"{e.asset_check_evaluation_data.description}"
+              for e in result.all_events
+              if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+              and not e.asset_check_evaluation_data.passed
+              and e.asset_check_evaluation_data.description]
     return RefreshResult(success=result.success and not failures, run_id=run_id, waves=waves,
                          settings=settings, failures=failures,
-                         seconds=time.perf_counter() - started)
+                         seconds=time.perf_counter() - started, errors=errors)

@@ -15,8 +15,8 @@ from orchestration.resources import ObservatoireSettings
 def settings_in(root: Path, **overrides) -> ObservatoireSettings:
     """Settings that build and publish under `root` (never the project's data/ folder).
 
-    The landed files and the Great Expectations project live in a copy (`root/project`), so
-    GX never writes into the repository.
+    The landed files and rules live in a copy (`root/project`); the run's Great Expectations
+    state goes beside the warehouse (`root/gx`), like everything else a run produces.
     """
     project = root / "project"
     if not project.exists():

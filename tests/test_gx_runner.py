@@ -1,24 +1,24 @@
 """observatoire.gx_runner: GX 1.x suites on pandas and Data Docs that render offline.
 
 The Chromium checks run with DNS and proxy pointed at nothing, so any asset still loaded
-from a CDN would be missing from the screenshot / DOM. They are skipped only if
-/usr/bin/chromium is absent (``apt-get install -y chromium``).
+from a CDN would be missing from the screenshot / DOM (tests/chromium.py: skipped without
+Chromium locally, failed in CI).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import great_expectations as gx
 import pandas as pd
 import pytest
+from PIL import Image
 
 from observatoire import gx_runner
+from tests.chromium import run_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 SUITE = "survey.quality"
 N_OUT_OF_RANGE = 2  # scores of 42 injected into a 0..10 scale
 
@@ -45,11 +45,12 @@ def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("project")
     context = gx_runner.get_context(root)
     exps = _expectations()  # the same objects for every wave
-    wave1 = gx_runner.run_suite(context, SUITE, _wave(30, dirty=True), exps, "2024")
+    wave1 = gx_runner.run_suite(context, SUITE, _wave(30, dirty=True), "2024", expectations=exps)
     # a fresh context on the same folder, as a second process would do
     context = gx_runner.get_context(root)
-    wave2 = gx_runner.run_suite(context, SUITE, _wave(20, dirty=False), exps, "2025")
-    wave2_again = gx_runner.run_suite(context, SUITE, _wave(20, dirty=False), exps, "2025")
+    wave2 = gx_runner.run_suite(context, SUITE, _wave(20, dirty=False), "2025",
+                                expectations=exps)
+    wave2_again = gx_runner.run_suite(context, SUITE, _wave(20, dirty=False), "2025")
     site = root / "site"
     index = gx_runner.build_offline_docs(context, site)
     return {"root": root, "context": context, "site": site, "index": index,
@@ -63,8 +64,8 @@ def test_results_one_dict_per_expectation(project):
         "expect_column_values_to_be_between",
         "expect_column_values_to_be_unique",
     ]
-    keys = {"suite", "expectation_type", "column", "kwargs_json", "success", "observed_value",
-            "unexpected_count", "element_count"}
+    keys = {"suite", "expectation_type", "column", "kwargs_json", "meta", "success",
+            "observed_value", "unexpected_count", "element_count"}
     for r in rows:
         assert set(r) == keys
         assert r["suite"] == SUITE and r["element_count"] == 30
@@ -89,12 +90,31 @@ def test_repeated_runs_same_suite(project):
 
 
 def test_context_layout_and_offline_config(project):
-    gx_dir = project["root"] / "expectations" / "gx"
+    """The run's context lives in the data folder given; the configured suites are loaded."""
+    gx_dir = project["root"] / "gx"
     config = (gx_dir / "great_expectations.yml").read_text()
     assert "analytics_enabled: false" in config
-    assert list((gx_dir / "expectations").rglob("*.json"))
+    assert f"plugins_directory: {gx_runner.PLUGINS_DIR}" in config
+    stored = {suite.name for suite in project["context"].suites.all()}
+    configured = {p.stem for p in gx_runner.SUITES_DIR.glob("*.json")}
+    assert configured == {"raw_file", "responses", "respondents", "item_nonresponse", "weights",
+                          "indicators", "reconciliation"}
+    assert stored == configured | {SUITE}
     assert len(list((gx_dir / "validation_definitions").glob("*.json"))) == 2
     assert len(list((gx_dir / "uncommitted" / "validations").rglob("*.json"))) == 3
+
+
+def test_configured_suites_hold_no_wave_specific_value():
+    """Suites are shared by every wave: what depends on a wave is a `$PARAMETER`."""
+    for suite in gx_runner.configured_suites():
+        for expectation in suite.expectations:
+            config = expectation.configuration
+            for name in ("codebook", "segments", "margins", "published", "value", "column_set",
+                         "threshold", "tolerance", "exceptions", "survey"):
+                if name in config.kwargs:
+                    assert set(config.kwargs[name]) == {"$PARAMETER"}, (suite.name, name)
+            if config.type == "expect_column_sum_to_be_between":
+                assert config.kwargs["min_value"] == {"$PARAMETER": "weight_sum_min"}
 
 
 def test_docs_have_no_external_asset_loads(project):
@@ -135,35 +155,18 @@ def test_find_external_urls_flags_loads_not_links(tmp_path):
 
 
 # ---------------------------------------------------------------- headless Chromium
-def _chromium(tmp: Path, url: str, *mode: str) -> subprocess.CompletedProcess:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium not installed (apt-get install -y chromium)")
-    args = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={tmp / 'chromium-profile'}",
-        "--window-size=1280,900", "--virtual-time-budget=5000",
-        # network off: no name resolves and every proxied request hits a closed port
-        "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
-        *mode, url,
-    ]
-    return subprocess.run(args, capture_output=True, text=True, timeout=180, check=False)
-
-
 def _screenshot(tmp: Path, page: Path, name: str):
-    image_module = pytest.importorskip("PIL.Image")
     png = tmp / f"{name}.png"
-    proc = _chromium(tmp, page.as_uri(), f"--screenshot={png}")
+    proc = run_chromium(tmp, page.as_uri(), f"--screenshot={png}")
     assert png.is_file(), proc.stderr[-2000:]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    return image_module.open(png).convert("RGB")
+    return Image.open(png).convert("RGB")
 
 
 def test_chromium_renders_offline_and_styled(project, tmp_path):
     site, index = project["site"], project["index"]
     page = next((site / "validations").rglob("*.html"))
     styled = _screenshot(tmp_path, page, "styled")
-    assert (tmp_path / "styled.png").stat().st_size > 10_000
     colors = styled.getcolors(maxcolors=1 << 20)
     assert colors is not None and len(colors) > 100, "page looks blank"
 
@@ -175,7 +178,7 @@ def test_chromium_renders_offline_and_styled(project, tmp_path):
     diff = sum(a != b for a, b in zip(styled.tobytes(), bare.tobytes(), strict=True))
     assert diff > 0.05 * len(styled.tobytes()), "vendored CSS/JS made no difference"
 
-    dom = _chromium(tmp_path, index.as_uri(), "--dump-dom").stdout
+    dom = run_chromium(tmp_path, index.as_uri(), "--dump-dom").stdout
     assert "survey.quality" in dom
     # jQuery + bootstrap-table ran: they wrap the results table in div.bootstrap-table
     assert 'class="bootstrap-table' in dom and "fixed-table-container" in dom

@@ -34,6 +34,7 @@ from dagster import (
     instance_for_test,
 )
 
+from observatoire.gx_runner import configured_suites
 from observatoire.publish import NEVER_PUBLISHED, RESPONDENT_COLUMNS
 from observatoire.spec import PROJECT_ROOT
 from orchestration.dbt_models import dbt_project, translator
@@ -122,7 +123,12 @@ def test_one_wave_partition_run(refreshed):
         indicators = con.execute("select count(*) from marts.fct_indicator").fetchone()[0]
         gx_results = con.execute("select count(*) from quality.dq_validation_result "
                                  "where wave_year = 2024").fetchone()[0]
-    assert gx_results > 0  # the GX suites ran and stored their results
+    # every configured expectation, on each of its batches, for both surveys: raw_file on the
+    # landed file, three suites on landed and accepted data, three on accepted data only
+    batches = {"raw_file": 1, "responses": 2, "respondents": 2, "item_nonresponse": 2,
+               "weights": 1, "indicators": 1, "reconciliation": 1}
+    per_survey = sum(len(s.expectations) * batches[s.name] for s in configured_suites())
+    assert gx_results == 2 * per_survey == 62
     assert meta[AssetKey(["marts", "fct_indicator"])]["dagster/row_count"].value == indicators
     snapshot = meta[SNAPSHOT_KEY]
     assert snapshot["tables"].value["marts.fct_indicator"] == indicators

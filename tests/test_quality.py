@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -13,8 +14,8 @@ import pytest
 from observatoire import quality, report
 from observatoire.gx_runner import find_external_urls
 from observatoire.spec import PROJECT_ROOT
+from tests.chromium import run_chromium
 from tests.conftest import build, copy_project, query
-from tests.test_gx_runner import _chromium
 
 RAW = "seeds/raw/pro_2024__synthetic.csv"
 CODEBOOK = PROJECT_ROOT / "seeds" / "codebooks" / "pro_2024.csv"
@@ -65,24 +66,29 @@ def injected(tmp_path_factory):
     return {"project": project, "warehouse": warehouse, "rows": rows, "report": result}
 
 
-def _gx(report, suite, column, batch="landed", survey="pro"):
+def _gx(report, suite, expectation, batch="landed", survey="pro", column=None):
     return next(r for r in report.results if r["suite"] == suite and r["column"] == column
-                and r["batch"] == batch and r["survey"] == survey)
+                and r["expectation_type"] == expectation and r["batch"] == batch
+                and r["survey"] == survey)
 
 
-@pytest.mark.parametrize(("suite", "column", "expectation", "unexpected"), [
-    ("responses", "code_error", "be_null", 1),        # sector = 7
-    ("responses", "scale_position", "be_between", 1),  # impact_score = 14
-    ("responses", "is_routed", "be_in_set", 1),       # satisfaction answered by a non-user
-    ("respondents", "is_duplicate_id", "be_in_set", 1),
-    ("raw_file", "respondent_id", "be_unique", 2),    # GX counts both rows sharing the id
+# GX recomputes each rule from the raw file and the codebook: on the landed batch it finds
+# exactly the injected rows (counted in respondents), and they do not block there.
+@pytest.mark.parametrize(("suite", "expectation", "column", "unexpected"), [
+    ("responses", "expect_answers_in_codebook", None, 1),         # sector = 7
+    ("responses", "expect_scale_answers_in_range", None, 1),      # impact_score = 14
+    ("responses", "expect_answers_routed_by_universe", None, 1),  # satisfaction by a non-user
+    ("respondents", "expect_respondent_ids_unique", None, 1),     # the repeated row
+    ("respondents", "expect_answer_patterns_unique", None, 1),    # the same repeated row
+    ("raw_file", "expect_column_values_to_be_unique", "respondent_id", 2),  # both rows
 ])
-def test_landed_checks_fail_on_injected_rows(injected, suite, column, expectation, unexpected):
-    results = [r for r in injected["report"].results if r["suite"] == suite
-               and r["column"] == column and r["batch"] == "landed" and r["survey"] == "pro"
-               and r["expectation_type"].endswith(expectation)]
-    assert results and not any(r["success"] for r in results)
-    assert max(r["unexpected_count"] for r in results) == unexpected
+def test_landed_checks_find_the_injected_rows(injected, suite, expectation, column, unexpected):
+    result = _gx(injected["report"], suite, expectation, column=column)
+    assert (result["success"], result["unexpected_count"]) == (False, unexpected)
+    assert result["is_blocking"] is False
+    accepted = _gx(injected["report"], suite, expectation, batch="accepted", column=column) \
+        if suite != "raw_file" else None
+    assert accepted is None or (accepted["success"], accepted["unexpected_count"]) == (True, 0)
 
 
 def test_blocking_failures_are_quarantined_with_file_and_row(injected):
@@ -149,7 +155,6 @@ def test_speeders_and_straightliners_are_flagged_and_kept(injected):
     state = {row: (speeder, straight, quarantined) for row, speeder, straight, quarantined in flags}
     assert state[rows["speeder"]][0] and not state[rows["speeder"]][2]
     assert state[rows["straightliner"]][1] and not state[rows["straightliner"]][2]
-    assert not _gx(injected["report"], "respondents", "is_speeder")["success"]
 
 
 def test_counts_reconcile_and_figures_use_accepted_only(injected):
@@ -167,24 +172,18 @@ def test_counts_reconcile_and_figures_use_accepted_only(injected):
 def test_accepted_data_passes_every_blocking_response_check(injected):
     # Quarantine removed the bad rows, so every response and respondent check passes on the
     # accepted batch. Removing 4 respondents moves published figures off their printed values:
-    # the reconciliation check (blocking) catches that, and the wave would not be published.
-    assert injected["report"].blocking_failures == [
-        "pro/reconciliation/expect_column_values_to_be_in_set(status)"]
+    # GX's reconciliation (recomputed from fct_indicator and the published figures file) finds
+    # exactly the figures dbt's reconciliation model reports as not reproduced, and blocks.
+    not_reproduced = query(injected["warehouse"], """
+        select count(*) from reports.rpt_published_reconciliation
+        where wave_year = 2024 and survey = 'pro' and status = 'not_reproduced'""")[0][0]
+    assert not_reproduced > 0
+    failing = [(r["survey"], r["suite"], r["batch"], r["expectation_type"],
+                r["unexpected_count"]) for r in injected["report"].results
+               if r["is_blocking"] and not r["success"]]
+    assert failing == [("pro", "reconciliation", "accepted",
+                        "expect_published_figures_reproduced", not_reproduced)]
     assert not injected["report"].success
-
-
-def test_non_blocking_rule_lets_bad_rows_through_and_gx_blocks(tmp_path):
-    """With invalid codes configured as flag-only, the bad row is kept, and the blocking GX
-    expectation on accepted data fails: the wave must not be published."""
-    project = copy_project(tmp_path / "project")
-    _inject(project)
-    rules = project / "seeds" / "quality_rules.csv"
-    rules.write_text(rules.read_text().replace("invalid_code,response,true",
-                                               "invalid_code,response,false"))
-    warehouse = build(project, tmp_path / "warehouse.duckdb")
-    result = quality.validate_wave(warehouse, 2024, project_root=project, log=lambda *_: None)
-    codes = _gx(result, "responses", "code_error", batch="accepted")
-    assert not codes["success"] and codes["unexpected_count"] == 1
 
 
 def test_shipped_data_passes_every_blocking_check(shipped_warehouse, tmp_path):
@@ -193,32 +192,53 @@ def test_shipped_data_passes_every_blocking_check(shipped_warehouse, tmp_path):
                                    write_results=False, log=lambda *_: None)
     assert result.success, result.blocking_failures
     assert {r["survey"] for r in result.results} == {"pro", "public"}
+    # the public poll is weighted: its weights reproduce every population margin cell
+    margins = _gx(result, "weights", "expect_weights_to_reproduce_margins", batch="accepted",
+                  survey="public")
+    cells = query(shipped_warehouse, "select count(*) from config.population_margins "
+                  "where survey = 'public'")[0][0]
+    assert (margins["success"], margins["unexpected_count"], margins["element_count"]) == (
+        True, 0, cells)
 
 
 def test_report_renders_offline(injected, tmp_path):
     out = tmp_path / "report"
     index = report.build_report(injected["warehouse"], out, project_root=injected["project"])
     page = out / "wave_2024.html"
-    text = page.read_text(encoding="utf-8")
-    assert index.is_file() and "Synthetic data" in text and "data_docs/" in text
-    # the quarantine findings, with what each rule allowed
-    assert "Quarantine — 5 constats / findings" in text
-    assert "a value from 0 to 10" in text and "answered only when ai_tried=yes" in text
+    assert index.is_file()
     assert find_external_urls(out) == []
-    shot = tmp_path / "wave.png"
-    result = _chromium(tmp_path, page.as_uri(), f"--screenshot={shot}")
-    assert shot.is_file() and shot.stat().st_size > 20_000, result.stderr[-2000:]
+    dom = run_chromium(tmp_path, page.as_uri(), "--dump-dom").stdout
+    assert "Données synthétiques / Synthetic data." in dom
+    # the quarantine findings, with what each rule allowed
+    assert "Quarantine — 5 constats / findings" in dom
+    assert "a value from 0 to 10" in dom and "answered only when ai_tried=yes" in dom
+    # 795 landed rows (794 + the repeated one), 4 quarantined (invalid code, out of range,
+    # routing, repeated id), 791 accepted: the cards as rendered
+    for card in ("<b>795</b>reçus / landed", "<b>791</b>acceptés / accepted",
+                 "<b>4</b>en quarantaine / quarantined", "<b>✔</b>reçus = acceptés + quarantaine"):
+        assert card in dom
+    pro = [r for r in injected["report"].results if r["survey"] == "pro"]
+    passed = sum(r["success"] for r in pro)
+    flagged = sum(not r["success"] and not r["is_blocking"] for r in pro)
+    assert (f"Great Expectations — {len(pro)} contrôles / checks: {passed} réussis / passed, "
+            f"{flagged} signalés / flagged, {len(pro) - passed - flagged} en échec / failed"
+            in dom)
+    reproduced, total = query(injected["warehouse"], """
+        select count(*) filter (status = 'reproduced'), count(*)
+        from reports.rpt_published_reconciliation where wave_year = 2024 and survey = 'pro'""")[0]
+    assert f"Published figures — {reproduced} of {total} reproduced" in dom
+    # every GX row links into the offline Data Docs, and each link resolves to a file
+    links = re.findall(r'href="(data_docs/validations/[^"]+)"', dom)
+    assert len(links) == len(injected["report"].results)  # one per GX row, both surveys
+    assert all((out / link).is_file() for link in links)
 
 
 def test_results_do_not_depend_on_the_batch_size(injected):
-    """Small batches split every table (the two rows of the duplicated id fall in different
-    batches; the public poll's 1,619 weights must sum to 1,619): every expectation must give
-    the same outcome and counts as with the default batches."""
-    # the duplicated respondent's first row ends the first batch; its copy is in a later one
-    first_use = injected["rows"]["straightliner"] - 1
+    """The row-wise suite (`responses`) is validated in batches of respondents: in batches of
+    100 (eight for the 795 landed rows, seventeen for the public poll), every expectation
+    must give the same outcome and counts as in one batch."""
     small = quality.validate_wave(injected["warehouse"], 2024, project_root=injected["project"],
-                                  chunk_rows=max(first_use, 400), write_results=False,
-                                  log=lambda *_: None)
+                                  chunk_rows=100, write_results=False, log=lambda *_: None)
 
     def outcome(report):
         return {(r["survey"], r["suite"], r["batch"], r["expectation_type"], r["column"]):
@@ -226,7 +246,8 @@ def test_results_do_not_depend_on_the_batch_size(injected):
 
     default = outcome(injected["report"])
     assert outcome(small) == default
-    assert default[("pro", "raw_file", "landed", "expect_column_values_to_be_unique",
-                    "respondent_id")] == (False, 2)
-    assert default[("public", "weights", "accepted", "expect_column_sum_to_be_between",
-                    "weight")][0] is True
+    assert default[("pro", "responses", "landed", "expect_answers_in_codebook", None)] == (
+        False, 1)
+    chunked = [r for r in small.results if r["suite"] == "responses" and r["survey"] == "pro"
+               and r["batch"] == "landed"]
+    assert all(r["observed_value"].startswith("8 chunks;") for r in chunked)

@@ -3,6 +3,10 @@
     immutable). Fix: rebuild the wave, `--vars '{rebuild_waves: [<wave_year>]}'`. -#}
 {% test provenance_is_current(model) %}
 
+    with indicators as (
+        select * from {{ model }}
+    )
+
     select
         indicators.wave_year,
         indicators.survey,
@@ -11,7 +15,7 @@
         indicators.segment_value,
         indicators.provenance as stored_provenance,
         {{ provenance('waves.is_synthetic', 'pins.wave_year is not null') }} as current_provenance
-    from {{ model }} as indicators
+    from indicators
     left join {{ ref('waves') }} as waves
         on waves.survey = indicators.survey
         and waves.wave_year = indicators.wave_year

@@ -1,7 +1,7 @@
 -- Every quality finding, one row per respondent × check × offending cell, with provenance.
 -- Checks and thresholds are configuration (`quality_rules` seed); which ones quarantine a
 -- respondent and which only flag is its `is_blocking` column.
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{{ config(materialized='incremental_by_wave') }}
 {%- set waves = waves_to_build() %}
 
 -- Inputs read several times are `not materialized`: each use scans the table for its own

@@ -47,7 +47,7 @@ from observatoire.spec import Clause, Codebook, SegmentDef
 SURVEY = "pro"
 SHAPE_WAVE = 2024
 FIRST_WAVE = 2025  # no published figures exist for these years: reconciliation has nothing to fail
-PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", ".dbtignore", "models", "macros", "seeds"]
+PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds"]
 DEFAULT_SEED = 20240519
 DRIFT = 0.04  # per wave, on the log-odds scale of each option
 MEDIAN_MINUTES = 12.0

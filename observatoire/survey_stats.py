@@ -14,9 +14,11 @@ import math
 import numpy as np
 from scipy import stats
 
+from observatoire.conventions import Z_95
+
 # Two-sided 95% normal quantile, exact to double precision (not 1.96), so the
 # intervals here match R's prop.test / statsmodels to many decimals.
-Z95 = 1.959963984540054
+Z95 = Z_95  # observatoire/conventions.py
 
 
 def _as_weights(weights) -> np.ndarray:

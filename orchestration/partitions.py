@@ -7,17 +7,17 @@ reloading the code location. `sync_waves` does the same for the CLI and `observa
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from dagster import DagsterInstance, DynamicPartitionsDefinition
 
+from observatoire.conventions import WAVE_FILE
 from observatoire.spec import SEEDS, read_csv_rows
 
 waves_partitions = DynamicPartitionsDefinition(name="wave")
 
 # <instrument>_<wave>[__tag].csv (respondent files, codebooks), published_figures_<wave>.csv
-LANDED_NAME = re.compile(r"^(?P<stem>[a-z_]+?)_(?P<wave>\d{4})(?:__[a-z0-9_]+)?\.csv$")
+LANDED_NAME = WAVE_FILE
 LANDED_FOLDERS = ("raw", "codebooks", "published")
 
 

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from observatoire.spec import PROJECT_ROOT
+from observatoire import conventions
+from observatoire.conventions import PROJECT_ROOT, TELEMETRY_OFF_ENV
 
-ENV_WAREHOUSE = "OBSERVATOIRE_WAREHOUSE"
-ENV_LANDING = "OBSERVATOIRE_LANDING_ROOT"
-ENV_PUBLISHED = "OBSERVATOIRE_PUBLISHED_DIR"
-ENV_REPORT = "OBSERVATOIRE_REPORT_DIR"
+ENV_WAREHOUSE = conventions.ENV_WAREHOUSE
+ENV_LANDING = conventions.ENV_LANDING_ROOT
+ENV_PUBLISHED = conventions.ENV_PUBLISHED_DIR
+ENV_REPORT = conventions.ENV_REPORT_DIR
 
 
 class ObservatoireSettings(ConfigurableResource):
@@ -91,8 +92,7 @@ class ObservatoireSettings(ConfigurableResource):
             # profiles.yml loads the dbt-duckdb plugin `observatoire.dbt_plugin`
             "PYTHONPATH": os.pathsep.join(dict.fromkeys(python_path)),
             "DBT_PROFILES_DIR": str(PROJECT_ROOT),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DO_NOT_TRACK": "1",
+            **TELEMETRY_OFF_ENV,
             **(extra or {}),
         }
         saved = {k: os.environ.get(k) for k in wanted}

@@ -99,7 +99,7 @@ final as (
         end as change,
         case when unit = 'share' then 'points' else unit end as change_unit,
         case when is_comparable and isfinite(raw_z) then raw_z end as z_statistic,
-        coalesce(is_comparable and isfinite(raw_z) and abs(raw_z) >= 1.959963984540054, false)
+        coalesce(is_comparable and isfinite(raw_z) and abs(raw_z) >= {{ z_95() }}, false)
             as is_significant_95,
         comparability,
         comparability_note

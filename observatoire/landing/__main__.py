@@ -1,5 +1,6 @@
 """`python -m observatoire.landing <file> --instrument pro --wave 2025 [--codebook path]
-[--landing-root seeds]`: land one received file; exit code 0 landed or unchanged, 1 refused."""
+[--landing-root seeds] [--state-root data/landing]`: land one received file; exit code 0
+landed or unchanged, 1 refused."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import sys
 from pathlib import Path
 
 from observatoire import spec
-from observatoire.landing import LandingError, LandingResult, land
+from observatoire.conventions import landing_state_root
+from observatoire.landing import LandingError, LandingResult, land, store
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -35,7 +37,7 @@ def _next_steps(result: LandingResult, root: Path) -> list[str]:
                     f"a synthetic file moved out of raw/): {rebuild}"]
 
 
-def report(result: LandingResult, root: Path, max_warnings: int) -> None:
+def report(result: LandingResult, root: Path, state: Path, max_warnings: int) -> None:
     print(f"codebook: {result.codebook}")
     for note in result.notes:
         print(f"note: {note}")
@@ -53,7 +55,7 @@ def report(result: LandingResult, root: Path, max_warnings: int) -> None:
     print(f"LANDED version {result.version} -> {result.landed} ({result.status})")
     for path in result.archived:
         print(f"archived previous version -> {path}")
-    print(f"manifest: {root / 'landing_manifest.csv'}")
+    print(f"manifest: {state / store.MANIFEST}")
     for step in _next_steps(result, root):
         print(f"next: {step}")
 
@@ -68,19 +70,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--codebook", type=Path, help="codebook to land with the file "
                         "(default: the one already at <landing-root>/codebooks/)")
     parser.add_argument("--landing-root", type=Path, default=Path("seeds"),
-                        help="folder holding raw/, codebooks/, archive/ (default: seeds)")
+                        help="folder holding raw/ and codebooks/ (default: seeds)")
+    parser.add_argument("--state-root", type=Path,
+                        help="folder for the manifest and archive/ (default: data/landing "
+                        "beside the landing root's folder)")
     parser.add_argument("--max-warnings", type=int, default=20, help="warnings listed (20)")
     args = parser.parse_args(argv)
     print(f"landing {args.instrument} {args.wave}: {args.file} -> {args.landing_root}")
     try:
-        result = land(args.file, args.instrument, args.wave, args.landing_root, args.codebook)
+        state = args.state_root or landing_state_root(args.landing_root)
+        result = land(args.file, args.instrument, args.wave, args.landing_root, args.codebook,
+                      state_root=state)
     except LandingError as error:
         print(_counts(error.counts))
         print(f"REFUSED: nothing under {args.landing_root} was changed", file=sys.stderr)
         print(f"LandingError: {error}", file=sys.stderr)
         return 1
     print(f"read: {result.source_description}")
-    report(result, args.landing_root, args.max_warnings)
+    report(result, args.landing_root, state, args.max_warnings)
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The landing root on disk: canonical files, archived versions and the landing manifest.
+"""The landing on disk: canonical files (landing root, `seeds/`), archived versions and the
+landing manifest (state root, `data/landing/`).
 
 Every write is atomic (a hidden temporary file in the same folder, then os.replace) and a
 landing's writes are undone together if one fails. Landings into one root are serialised by
@@ -100,7 +101,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def commit(root: Path, writes: list[tuple[Path, bytes]]) -> None:
-    """Write every (path, bytes) atomically, in order; on failure restore what was there."""
+    """Write every (path, bytes) atomically, in order; on failure restore what was there.
+    Missing folders under root are created (and removed again on failure)."""
     undo: list[tuple[Path, bytes | None]] = []
     created: list[Path] = []
     try:

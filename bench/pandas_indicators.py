@@ -26,8 +26,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from observatoire import conventions, spec  # noqa: E402
-from observatoire.spec import Codebook  # noqa: E402
+from observatoire import conventions, spec
+from observatoire.spec import Codebook
 
 SURVEY = "pro"
 MIN_PUBLISH_BASE = 10

@@ -30,6 +30,7 @@ professional-survey indicator × segment of the catalogue, or the run fails (exi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -66,9 +67,8 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 def _children(pid: int) -> list[int]:
     out: list[int] = []
     try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as handle:
-                out += [int(c) for c in handle.read().split()]
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            out += [int(c) for c in (task / "children").read_text().split()]
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         pass
     return out
@@ -122,10 +122,8 @@ class Sampler(threading.Thread):
             if self.guard and self.peak > self.guard and not self.killed:
                 self.killed = True
                 for pid in descendants(me):
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
             self._halt.wait(self.interval)
 
     def stop(self) -> int:
@@ -141,7 +139,7 @@ class Run:
     output: str = ""
 
 
-class GuardKilled(RuntimeError):
+class GuardKilledError(RuntimeError):
     """A step went over the memory guard and was killed."""
 
 
@@ -156,7 +154,7 @@ def measure(fn) -> Run:
         seconds = time.perf_counter() - started
         peak = sampler.stop()
         if sampler.killed:
-            raise GuardKilled(f"killed after {seconds:.0f} s at {peak / 2**30:.1f} GiB "
+            raise GuardKilledError(f"killed after {seconds:.0f} s at {peak / 2**30:.1f} GiB "
                               f"(memory guard {Sampler.guard / 2**30:.0f} GiB)") from error
         raise
     seconds = time.perf_counter() - started
@@ -166,7 +164,7 @@ def measure(fn) -> Run:
 
 def failure(error: Exception) -> str:
     """One line saying why a step failed (the memory guard, or dbt's first error line)."""
-    if isinstance(error, GuardKilled):
+    if isinstance(error, GuardKilledError):
         return str(error)
     lines = [line.strip() for line in str(error).splitlines()]
     detail = next((line for line in lines if "Error:" in line and "Runtime Error" not in line),
@@ -330,7 +328,7 @@ def bench_refresh(project: Path, waves: list[int], repeats: int, log) -> tuple[d
             log(f"      GX + publish #{i + 1}: {tail_runs[-1].seconds:.1f} s "
                 f"(GX {tails[-1]['validate_seconds']:.1f} s, publish "
                 f"{tails[-1]['publish_seconds']:.1f} s)")
-    except (GuardKilled, RuntimeError) as error:
+    except (GuardKilledError, RuntimeError) as error:
         reason = failure(error)
         log(f"  (a) dbt build FAILED: {reason}")
         return {"a": {"failed": reason}, "b": {"failed": reason}}, a_runs
@@ -409,7 +407,7 @@ def bench_size(size: Size, root: Path, repeats: int, label: str, log) -> dict:
     if not size.shipped:  # (e) one more wave on top of W, against one wave built alone
         try:
             result.update(bench_increment(size, project, waves, repeats, a_runs, log))
-        except (GuardKilled, RuntimeError) as error:
+        except (GuardKilledError, RuntimeError) as error:
             reason = failure(error)
             log(f"  (e) FAILED: {reason}")
             result["e"] = {"failed": reason}
@@ -461,7 +459,7 @@ def bench_increment(size: Size, project: Path, waves: list[int], repeats: int,
         one_runs = []
         for i in range(repeats):
             (one / "warehouse.duckdb").unlink(missing_ok=True)
-            one_runs.append(measure(lambda: dbt_build(one)))  # noqa: B023
+            one_runs.append(measure(lambda: dbt_build(one)))
             log(f"  one wave alone #{i + 1}: {one_runs[-1].seconds:.1f} s")
         shutil.rmtree(one, ignore_errors=True)
     return {"e": summary(e_runs), "one_wave": summary(one_runs), "e_models": e_models,
@@ -471,9 +469,11 @@ def bench_increment(size: Size, project: Path, waves: list[int], repeats: int,
 # -- report -------------------------------------------------------------------------------------
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+    cpu = next((line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    mem = next(int(line.split()[1]) * 1024 for line in open("/proc/meminfo")
+    mem = next(int(line.split()[1]) * 1024
+               for line in Path("/proc/meminfo").read_text().splitlines()
                if line.startswith("MemTotal"))
     versions = {}
     for package in ("duckdb", "dbt-core", "dbt-duckdb", "pandas", "numpy", "pyarrow",

@@ -150,7 +150,7 @@ class ObservatoireDbtCli(DbtCliResource):
       which is the installed dbt-core package.
     Together ~5 s of the shipped refresh (docs/benchmarks.md)."""
 
-    def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - dagster-dbt's signature
+    def _initialize_dbt_core_adapter(self, args):
         return None
 
     @property

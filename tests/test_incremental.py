@@ -58,8 +58,8 @@ def test_second_build_and_relanded_wave_need_rebuild(tmp_path):
     fresh = build(project, tmp_path / "fresh" / "warehouse.duckdb")
     rebuilt = _rows_per_wave(warehouse)
     assert rebuilt == _rows_per_wave(fresh)
-    pro = {t: dict(((s, w), n) for s, w, n in rows) for t, rows in rebuilt.items()}
-    before = {t: dict(((s, w), n) for s, w, n in rows) for t, rows in first.items()}
+    pro = {t: {(s, w): n for s, w, n in rows} for t, rows in rebuilt.items()}
+    before = {t: {(s, w): n for s, w, n in rows} for t, rows in first.items()}
     landed = "staging.stg_landed__respondents"
     assert pro[landed][("pro", 2024)] == before[landed][("pro", 2024)] - DROPPED
     assert pro[landed][("public", 2024)] == before[landed][("public", 2024)]

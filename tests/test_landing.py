@@ -235,7 +235,7 @@ def test_another_file_of_the_wave_in_raw_is_refused(root, tmp_path):
     header, rows = mc.small_wave()
     write(root / "raw", "pro_2025__synthetic.csv", mc.to_csv(header, rows))
     before = landing_snapshot(root)
-    with pytest.raises(LandingError, match="pro_2025__synthetic.csv already holds pro 2025"):
+    with pytest.raises(LandingError, match=r"pro_2025__synthetic\.csv already holds pro 2025"):
         land(write(tmp_path / "in", "pro_2025.csv", mc.to_csv(header, rows)), "pro", 2025, root)
     assert landing_snapshot(root) == before
 

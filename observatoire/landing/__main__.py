@@ -30,9 +30,9 @@ def _next_steps(result: LandingResult, root: Path) -> list[str]:
     rebuild = f".venv/bin/observatoire run --wave {result.wave} --rebuild"
     if result.version > 1:
         # past waves are immutable in the warehouse: a new version is only read on purpose
-        return steps + [f"{rebuild}  (the wave was built from version {result.version - 1}; "
-                        "quarantined rows: marts.dq_quarantine)"]
-    return steps + ["make run  (builds the new wave; quarantined rows: marts.dq_quarantine)",
+        return [*steps, f"{rebuild}  (the wave was built from version {result.version - 1}; "
+                "quarantined rows: marts.dq_quarantine)"]
+    return [*steps, "make run  (builds the new wave; quarantined rows: marts.dq_quarantine)",
                     f"if the warehouse already holds {result.instrument} {result.wave} (e.g. from "
                     f"a synthetic file moved out of raw/): {rebuild}"]
 

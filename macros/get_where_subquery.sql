@@ -8,7 +8,8 @@
   The waves come from the environment variable OBSERVATOIRE_TEST_WAVES (comma-separated; what
   the orchestrator sets) or the var `test_waves` (a list). The environment variable is read only
   at execution, never while parsing: a var that changes from run to run would make dbt re-parse
-  the whole project at every run (~4 s), an environment variable read at execution does not.
+  the whole project at every run (docs/benchmarks.md), an environment variable read at
+  execution does not.
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from dagster import ConfigurableResource
 
@@ -44,7 +45,7 @@ class ObservatoireSettings(ConfigurableResource):
             "published_dir": os.environ.get(ENV_PUBLISHED),
             "report_dir": os.environ.get(ENV_REPORT),
         }
-        values = {k: v for k, v in env.items() if v}
+        values: dict[str, Any] = {k: v for k, v in env.items() if v}
         values.update({k: str(v) if isinstance(v, Path) else v for k, v in overrides.items()})
         return cls(**values)
 

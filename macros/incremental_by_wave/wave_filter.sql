@@ -6,6 +6,8 @@
     {%- elif not waves -%}
         false
     {%- else -%}
-        ({% for s, w in waves %}({{ survey }} = '{{ s }}' and {{ wave_year }} = {{ w }}){{ ' or ' if not loop.last }}{% endfor %})
+        ({% for s, w in waves -%}
+            ({{ survey }} = '{{ s }}' and {{ wave_year }} = {{ w }}){{ ' or ' if not loop.last }}
+        {%- endfor %})
     {%- endif -%}
 {%- endmacro %}

@@ -5,9 +5,9 @@
 {%- set waves = waves_to_build() %}
 
 -- Inputs read several times are `not materialized`: each use scans the table for its own
--- columns. Materialised (DuckDB's default for a CTE used more than once), the 33-million-row
--- answers were copied whole, then re-read five times: 58 s of this model's 63 s at
--- 10 × 100,000 respondents (docs/benchmarks.md).
+-- columns. Materialised (DuckDB's default for a CTE used more than once), the long answers
+-- were copied whole, then re-read five times: most of this model's time (docs/benchmarks.md,
+-- "What the numbers changed").
 with respondents as not materialized (
 
     select * from {{ ref('stg_landed__respondents') }}

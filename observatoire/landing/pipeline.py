@@ -109,8 +109,8 @@ def land(source: Path | str, instrument: str, wave: int, landing_root: Path | st
         writes = _archive(result, state, previous, book_changed)
         writes += [(result.landed, data)] + ([(result.codebook, book_bytes)] if book_changed
                                             else [])
-        manifest.append(_manifest_row(result, state, data, book_bytes, now))
-        writes.append((state / store.MANIFEST, store.manifest_bytes(manifest)))
+        row = _manifest_row(result, state, data, book_bytes, now)
+        writes.append((state / store.MANIFEST, store.manifest_bytes([*manifest, row])))
         store.commit(Path(os.path.commonpath([root.resolve(), state.resolve()])), writes)
     return result
 

@@ -13,7 +13,7 @@ import fcntl
 import hashlib
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,7 +62,7 @@ def read_manifest(root: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def manifest_bytes(rows: list[dict[str, object]]) -> bytes:
+def manifest_bytes(rows: Sequence[Mapping[str, object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, MANIFEST_COLUMNS, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()

@@ -55,7 +55,9 @@ def report(result: LandingResult, root: Path, state: Path, max_warnings: int) ->
     print(f"LANDED version {result.version} -> {result.landed} ({result.status})")
     for path in result.archived:
         print(f"archived previous version -> {path}")
-    print(f"manifest: {state / store.MANIFEST}")
+    manifest = state / store.MANIFEST
+    shown = manifest.relative_to(Path.cwd()) if manifest.is_relative_to(Path.cwd()) else manifest
+    print(f"manifest: {shown}")
     for step in _next_steps(result, root):
         print(f"next: {step}")
 

@@ -1,11 +1,12 @@
 """A new user's refresh leaves the source tree as they left it.
 
 On a clean clone of the repository (its committed state), the user lands a 2025 wave of the
-professional survey — its file, its codebook and a row in `seeds/waves.csv`, the three things
-they add on purpose — then runs the refresh (`observatoire run`). Afterwards `git status`
-lists exactly those three changes: neither the landing command nor the run wrote anything
-else into the tracked tree (`seeds/`, `expectations/`, ...). Runtime state (landing manifest,
-warehouse, Great Expectations run products, reports) belongs under the git-ignored `data/`.
+professional survey — its file, its codebook, its published figures and a row in
+`seeds/waves.csv`, the four things they add on purpose — then runs the refresh
+(`observatoire run`). Afterwards `git status` lists exactly those four changes: neither the
+landing command nor the run wrote anything else into the tracked tree (`seeds/`,
+`expectations/`, ...). Runtime state (landing manifest, warehouse, Great Expectations run
+products, reports) belongs under the git-ignored `data/`.
 """
 
 from __future__ import annotations
@@ -44,8 +45,18 @@ def _received_file(clone: Path, dest: Path) -> Path:
 
 
 def _add_configuration(clone: Path) -> None:
-    """What the user writes by hand: the wave's codebook and its row in seeds/waves.csv."""
+    """What the user writes by hand: the wave's codebook, its published figures (the 2024
+    professional figures: the same answers give the same figures) and its row in
+    seeds/waves.csv."""
     seeds = clone / "seeds"
+    with open(seeds / "published" / "published_figures_2024.csv", newline="",
+              encoding="utf-8") as handle:
+        figures = [f for f in csv.DictReader(handle) if f["survey"] == "pro"]
+    with open(seeds / "published" / f"published_figures_{WAVE}.csv", "w", newline="",
+              encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(figures[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**f, "wave_year": str(WAVE)} for f in figures)
     with open(seeds / "codebooks" / "pro_2024.csv", newline="", encoding="utf-8") as handle:
         book = list(csv.DictReader(handle))
     with open(seeds / "codebooks" / f"pro_{WAVE}.csv", "w", newline="",
@@ -97,6 +108,7 @@ def test_landing_and_refresh_write_only_what_the_user_added(tmp_path):
     status = sorted(_git(clone, "status", "--porcelain", "--untracked-files=all").splitlines())
     assert status == sorted([
         f"?? seeds/codebooks/pro_{WAVE}.csv",
+        f"?? seeds/published/published_figures_{WAVE}.csv",
         f"?? seeds/raw/pro_{WAVE}.csv",
         " M seeds/waves.csv",
     ])

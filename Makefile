@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONPATH := $(CURDIR)
 export DBT_PROFILES_DIR := $(CURDIR)
+# telemetry off (observatoire/conventions.py, TELEMETRY_OFF_ENV, for the Python entry points)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 
-.PHONY: check-prereqs install run test dev bench lint synth docs clean serve serve-stop
+.PHONY: check-prereqs install run test dev bench lint typecheck synth clean serve serve-stop
 
 # One line naming the first missing prerequisite, instead of a failure deep inside pip or npm.
 check-prereqs:  ## python3 >= 3.11 with venv, and npm (Node.js)
@@ -43,9 +44,12 @@ dev: install  ## Dagster UI on http://127.0.0.1:3000
 bench: install  ## benchmark (smallest size; FULL=1 for every size)
 	$(BIN)/python bench/run.py $(if $(FULL),--full,)
 
-lint: install  ## ruff (Python) and sqlfluff (SQL, duckdb dialect)
+lint: install  ## ruff (Python) and sqlfluff (SQL of the models, tests and macros; duckdb dialect)
 	$(BIN)/ruff check observatoire orchestration tests bench models expectations/gx/plugins
-	$(BIN)/sqlfluff lint models tests/dbt --processes 2
+	$(BIN)/sqlfluff lint models tests/dbt macros --processes 2
+
+typecheck: install  ## mypy on observatoire/ and orchestration/ (settings in pyproject.toml)
+	$(BIN)/mypy
 
 serve: install  ## PostgreSQL for BI tools on 127.0.0.1:54320 (cluster in data/postgres/)
 	$(BIN)/python -m observatoire.serving start

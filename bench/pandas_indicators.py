@@ -26,13 +26,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from observatoire import spec  # noqa: E402
-from observatoire.spec import Codebook  # noqa: E402
+from observatoire import conventions, spec
+from observatoire.spec import Codebook
 
 SURVEY = "pro"
 MIN_PUBLISH_BASE = 10
 DUPLICATE_ANSWERS_MIN_CELLS = 20
-FILE_NAME = re.compile(r"([a-z]+)_(\d{4})[^/]*\.csv$")
+FILE_NAME = re.compile(conventions.LANDED_FILE_IN_PATH)
 
 
 class Wave:

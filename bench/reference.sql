@@ -16,13 +16,14 @@
 -- seeds/indicator_catalogue.csv. Inputs (DuckDB variables, set by bench/run.py):
 --   raw_glob        e.g. 'data/bench/10x100000/seeds/raw/pro_*.csv'
 --   catalogue_path  e.g. 'data/bench/10x100000/seeds/indicator_catalogue.csv'
+--   landed_file_pattern  a landed file's name (observatoire/conventions.py, LANDED_FILE_IN_PATH)
 -- Output: temp table reference_indicator.
 
 -- 1. Landed cells, one row per respondent, trimmed ('' -> null), survey and wave from the file name.
 create or replace temp table landed as
 select
-    regexp_extract(filename, '([a-z]+)_(\d{4})[^/]*\.csv$', 1) as survey,
-    cast(regexp_extract(filename, '([a-z]+)_(\d{4})[^/]*\.csv$', 2) as integer) as wave_year,
+    regexp_extract(filename, getvariable('landed_file_pattern'), 1) as survey,
+    cast(regexp_extract(filename, getvariable('landed_file_pattern'), 2) as integer) as wave_year,
     filename,
     cast(source_row as integer) as source_row,
     respondent_id,

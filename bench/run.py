@@ -24,12 +24,13 @@ professional-survey indicator × segment of the catalogue, or the run fails (exi
 
     python bench/run.py                       # smoke: 1x1000, one repeat
     python bench/run.py --full                # shipped, 1x1000, 10x10000, 10x100000
-    python bench/run.py --sizes 10x10000 --repeats 3 --models proposed
+    python bench/run.py --sizes 10x10000 --repeats 3 --label mychange
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -59,11 +60,6 @@ FULL_SIZES = ["shipped", "1x1000", "10x10000", "10x100000"]
 BIG = 1_000_000  # respondents × waves from which one repeat is the default
 TOLERANCE = 1e-9
 PAGE = os.sysconf("SC_PAGE_SIZE")
-# Model variants: the models as they are, and the models with patches under bench/patches/
-# applied to the copy (a change is measured before it is committed: add its patch here).
-VARIANTS: dict[str, list[Path]] = {
-    "current": [],
-}
 
 
 # -- measuring --------------------------------------------------------------------------------
@@ -71,9 +67,8 @@ VARIANTS: dict[str, list[Path]] = {
 def _children(pid: int) -> list[int]:
     out: list[int] = []
     try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as handle:
-                out += [int(c) for c in handle.read().split()]
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            out += [int(c) for c in (task / "children").read_text().split()]
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         pass
     return out
@@ -127,10 +122,8 @@ class Sampler(threading.Thread):
             if self.guard and self.peak > self.guard and not self.killed:
                 self.killed = True
                 for pid in descendants(me):
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
             self._halt.wait(self.interval)
 
     def stop(self) -> int:
@@ -146,7 +139,7 @@ class Run:
     output: str = ""
 
 
-class GuardKilled(RuntimeError):
+class GuardKilledError(RuntimeError):
     """A step went over the memory guard and was killed."""
 
 
@@ -161,7 +154,7 @@ def measure(fn) -> Run:
         seconds = time.perf_counter() - started
         peak = sampler.stop()
         if sampler.killed:
-            raise GuardKilled(f"killed after {seconds:.0f} s at {peak / 2**30:.1f} GiB "
+            raise GuardKilledError(f"killed after {seconds:.0f} s at {peak / 2**30:.1f} GiB "
                               f"(memory guard {Sampler.guard / 2**30:.0f} GiB)") from error
         raise
     seconds = time.perf_counter() - started
@@ -171,7 +164,7 @@ def measure(fn) -> Run:
 
 def failure(error: Exception) -> str:
     """One line saying why a step failed (the memory guard, or dbt's first error line)."""
-    if isinstance(error, GuardKilled):
+    if isinstance(error, GuardKilledError):
         return str(error)
     lines = [line.strip() for line in str(error).splitlines()]
     detail = next((line for line in lines if "Error:" in line and "Runtime Error" not in line),
@@ -224,23 +217,16 @@ def dbt_build(project: Path, env: dict[str, str] | None = None) -> str:
                    project_dir=project, env=env, capture=True).stdout
 
 
-def apply_variant(project: Path, variant: str, log=lambda *_: None) -> None:
-    for patch in VARIANTS.get(variant, []):
-        subprocess.run(["git", "apply", str(patch)], cwd=project, check=True)
-        log(f"  applied {patch.name}")
-
-
-def prepare(project: Path, variant: str, log) -> None:
-    """Model variant applied; dbt parsed once, untimed (the pipeline parses before it builds,
-    and later builds reuse dbt's partial parse)."""
-    apply_variant(project, variant, log)
+def prepare(project: Path, log) -> None:
+    """dbt parsed once, untimed (the pipeline parses before it builds, and later builds reuse
+    dbt's partial parse), and the GX project folder created once as on a first run."""
     started = time.perf_counter()
     run_dbt(["parse", "--quiet"], warehouse=project / "warehouse.duckdb", project_dir=project,
             capture=True)
     log(f"  dbt parse (untimed warm-up) {time.perf_counter() - started:.1f} s")
     from observatoire.gx_runner import get_context
 
-    get_context(project)  # the GX project folder, created once as on a first run
+    get_context(project)
 
 
 def model_timings(project: Path, top: int = 12) -> dict:
@@ -309,10 +295,8 @@ def wave_rows(warehouse: Path) -> dict[int, int]:
 
 # -- one size -----------------------------------------------------------------------------------
 
-def bench_size(size: Size, root: Path, repeats: int, variant: str, log) -> dict:
-    tag = size.label if variant == "current" else f"{size.label}-{variant}"
-    project = root / tag
-    log(f"\n== {tag}: {size.waves} wave(s) × {size.respondents:,} respondents")
+def make_size_project(size: Size, project: Path, log) -> tuple[list[int], dict]:
+    """The project copy of one size with its landed files; (its waves, what it cost)."""
     started = time.perf_counter()
     if size.shipped:
         scale.copy_project(project, keep_raw=True)
@@ -323,17 +307,14 @@ def bench_size(size: Size, root: Path, repeats: int, variant: str, log) -> dict:
     generated = time.perf_counter() - started
     raw_bytes = sum(p.stat().st_size for p in (project / "seeds" / "raw").glob("*.csv"))
     log(f"  landing written in {generated:.1f} s ({raw_bytes / 1e6:.1f} MB of CSV)")
-    prepare(project, variant, log)
-    warehouse = project / "warehouse.duckdb"
+    return waves, {"generator_seconds": round(generated, 2), "raw_bytes": raw_bytes}
 
-    # (a) and (b): fresh warehouse each repeat; the refresh's tail timed after each build
-    result: dict = {
-        "size": size.label, "variant": variant, "waves": size.waves,
-        "respondents_per_wave": size.respondents, "respondents_total": size.total,
-        "repeats": repeats, "generator_seconds": round(generated, 2), "raw_bytes": raw_bytes,
-    }
+
+def bench_refresh(project: Path, waves: list[int], repeats: int, log) -> tuple[dict, list[Run]]:
+    """(a) dbt build into a fresh warehouse and (b) the same + GX + publish, `repeats` times:
+    ({a, b, tail} or the failure, the (a) runs)."""
+    warehouse, published = project / "warehouse.duckdb", project / "published"
     a_runs, tail_runs, tails = [], [], []
-    published = project / "published"
     try:
         for i in range(repeats):
             warehouse.unlink(missing_ok=True)
@@ -347,16 +328,15 @@ def bench_size(size: Size, root: Path, repeats: int, variant: str, log) -> dict:
             log(f"      GX + publish #{i + 1}: {tail_runs[-1].seconds:.1f} s "
                 f"(GX {tails[-1]['validate_seconds']:.1f} s, publish "
                 f"{tails[-1]['publish_seconds']:.1f} s)")
-    except (GuardKilled, RuntimeError) as error:
+    except (GuardKilledError, RuntimeError) as error:
         reason = failure(error)
         log(f"  (a) dbt build FAILED: {reason}")
-        result["a"] = result["b"] = {"failed": reason}
-    result["a_models"] = model_timings(project)
-    if "a" not in result:
-        result["a"] = summary(a_runs)
-        result["b"] = summary([Run(a.seconds + t.seconds, max(a.peak_bytes, t.peak_bytes))
-                               for a, t in zip(a_runs, tail_runs, strict=True)])
-        result["tail"] = {
+        return {"a": {"failed": reason}, "b": {"failed": reason}}, a_runs
+    return {
+        "a": summary(a_runs),
+        "b": summary([Run(a.seconds + t.seconds, max(a.peak_bytes, t.peak_bytes))
+                      for a, t in zip(a_runs, tail_runs, strict=True)]),
+        "tail": {
             "validate_seconds": statistics.median(t["validate_seconds"] for t in tails),
             "publish_seconds": statistics.median(t["publish_seconds"] for t in tails),
             "tail_seconds": statistics.median(r.seconds for r in tail_runs),
@@ -364,9 +344,13 @@ def bench_size(size: Size, root: Path, repeats: int, variant: str, log) -> dict:
             "publish_method": tails[-1]["publish_method"],
             "waves_valid": all(w["success"] for w in tails[-1]["waves"].values()),
             "quarantined": sum(w["quarantined"] for w in tails[-1]["waves"].values()),
-            "wave_seconds": {k: w.get("seconds") for k, w in tails[-1]["waves"].items()}}
+            "wave_seconds": {k: w.get("seconds") for k, w in tails[-1]["waves"].items()}},
+    }, a_runs
 
-    # (c) reference SQL and (d) pandas, on the same raw files
+
+def bench_others(project: Path, repeats: int, log) -> dict:
+    """(c) the reference SQL and (d) pandas on the same raw files (results as Parquet beside
+    the project: reference.parquet, pandas.parquet)."""
     ref_out, pd_out = project / "reference.parquet", project / "pandas.parquet"
     c_runs = [measure(lambda: python_step([str(BENCH / "steps.py"), "reference", "--landing",
                                            str(project / "seeds"), "--out", str(ref_out)]))
@@ -378,41 +362,62 @@ def bench_size(size: Size, root: Path, repeats: int, variant: str, log) -> dict:
               for _ in range(repeats)]
     log(f"  (d) pandas: {statistics.median(r.seconds for r in d_runs):.2f} s, "
         f"{max(r.peak_bytes for r in d_runs) / 2**20:.0f} MiB")
-    result["c"], result["d"] = summary(c_runs), summary(d_runs)
-    if "failed" in result["a"]:
-        result["equality"] = {"checked": False, "equal": None}
-    else:
-        equality = compare(warehouse, {"reference_sql": ref_out, "pandas": pd_out})
-        result["equality"] = equality
-        log(f"  equality on {equality['dbt_rows']} pro indicator rows: "
-            f"{'OK' if equality['equal'] else 'MISMATCH'} (max |diff| reference "
-            f"{equality['reference_sql']['max_abs_diff']:.1e}, pandas "
-            f"{equality['pandas']['max_abs_diff']:.1e})")
-        # (e) one more wave on top of W, against one wave built alone
-        if not size.shipped:
-            try:
-                result.update(bench_increment(size, project, waves, repeats, a_runs, variant,
-                                              log))
-            except (GuardKilled, RuntimeError) as error:
-                reason = failure(error)
-                log(f"  (e) FAILED: {reason}")
-                result["e"] = {"failed": reason}
+    return {"c": summary(c_runs), "d": summary(d_runs)}
 
+
+def ratios(result: dict) -> dict[str, float]:
+    """a/c, b/c, d/c and e/one_wave, where both sides were measured."""
     def seconds(key: str) -> float | None:
         return result.get(key, {}).get("median_seconds")
 
     c = seconds("c")
-    ratios = {"a/c": seconds("a") and seconds("a") / c, "b/c": seconds("b") and seconds("b") / c,
-              "d/c": seconds("d") / c,
-              "e/one_wave": seconds("e") and seconds("one_wave") and
-              seconds("e") / seconds("one_wave")}
-    result["ratios"] = {k: round(v, 2) for k, v in ratios.items() if v}
+    found = {"a/c": seconds("a") and seconds("a") / c, "b/c": seconds("b") and seconds("b") / c,
+             "d/c": seconds("d") / c,
+             "e/one_wave": seconds("e") and seconds("one_wave") and
+             seconds("e") / seconds("one_wave")}
+    return {k: round(v, 2) for k, v in found.items() if v}
+
+
+def bench_size(size: Size, root: Path, repeats: int, label: str, log) -> dict:
+    """Every measure of one size (module docstring), in a project copy under root."""
+    project = root / size.label
+    log(f"\n== {size.label}: {size.waves} wave(s) × {size.respondents:,} respondents")
+    waves, generated = make_size_project(size, project, log)
+    prepare(project, log)
+    result: dict = {
+        "size": size.label, "variant": label, "waves": size.waves,
+        "respondents_per_wave": size.respondents, "respondents_total": size.total,
+        "repeats": repeats, **generated,
+    }
+    refresh, a_runs = bench_refresh(project, waves, repeats, log)
+    result.update(refresh)
+    result["a_models"] = model_timings(project)
+    result.update(bench_others(project, repeats, log))
+    if "failed" in result["a"]:
+        result["equality"] = {"checked": False, "equal": None}
+        return result
+    warehouse = project / "warehouse.duckdb"
+    equality = compare(warehouse, {"reference_sql": project / "reference.parquet",
+                                   "pandas": project / "pandas.parquet"})
+    result["equality"] = equality
+    log(f"  equality on {equality['dbt_rows']} pro indicator rows: "
+        f"{'OK' if equality['equal'] else 'MISMATCH'} (max |diff| reference "
+        f"{equality['reference_sql']['max_abs_diff']:.1e}, pandas "
+        f"{equality['pandas']['max_abs_diff']:.1e})")
+    if not size.shipped:  # (e) one more wave on top of W, against one wave built alone
+        try:
+            result.update(bench_increment(size, project, waves, repeats, a_runs, log))
+        except (GuardKilledError, RuntimeError) as error:
+            reason = failure(error)
+            log(f"  (e) FAILED: {reason}")
+            result["e"] = {"failed": reason}
+    result["ratios"] = ratios(result)
     log("  ratios: " + ", ".join(f"{k} = {v:.2f}" for k, v in result["ratios"].items()))
     return result
 
 
 def bench_increment(size: Size, project: Path, waves: list[int], repeats: int,
-                    a_runs: list[Run], variant: str, log) -> dict:
+                    a_runs: list[Run], log) -> dict:
     warehouse = project / "warehouse.duckdb"
     kept = project / "warehouse_w.duckdb"
     shutil.copy2(warehouse, kept)
@@ -449,13 +454,12 @@ def bench_increment(size: Size, project: Path, waves: list[int], repeats: int,
         shutil.copy2(first, one / "seeds" / "raw" / first.name)
         shutil.copy2(project / "seeds" / "codebooks" / f"pro_{waves[0]}.csv",
                      one / "seeds" / "codebooks" / f"pro_{waves[0]}.csv")
-        apply_variant(one, variant)
         run_dbt(["parse", "--quiet"], warehouse=one / "warehouse.duckdb", project_dir=one,
                 capture=True)
         one_runs = []
         for i in range(repeats):
             (one / "warehouse.duckdb").unlink(missing_ok=True)
-            one_runs.append(measure(lambda: dbt_build(one)))  # noqa: B023
+            one_runs.append(measure(lambda: dbt_build(one)))
             log(f"  one wave alone #{i + 1}: {one_runs[-1].seconds:.1f} s")
         shutil.rmtree(one, ignore_errors=True)
     return {"e": summary(e_runs), "one_wave": summary(one_runs), "e_models": e_models,
@@ -465,9 +469,11 @@ def bench_increment(size: Size, project: Path, waves: list[int], repeats: int,
 # -- report -------------------------------------------------------------------------------------
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+    cpu = next((line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    mem = next(int(line.split()[1]) * 1024 for line in open("/proc/meminfo")
+    mem = next(int(line.split()[1]) * 1024
+               for line in Path("/proc/meminfo").read_text().splitlines()
                if line.startswith("MemTotal"))
     versions = {}
     for package in ("duckdb", "dbt-core", "dbt-duckdb", "pandas", "numpy", "pyarrow",
@@ -594,12 +600,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help=f"sizes {','.join(FULL_SIZES)}")
     parser.add_argument("--repeats", type=int,
                         help="runs per measure (default 3, 1 from 1,000,000 respondents × waves)")
-    parser.add_argument("--models", default="current",
-                        help="comma-separated variants: current (models as they are), the "
-                        f"patched variants of VARIANTS ({', '.join(VARIANTS)}), or all")
-    parser.add_argument("--label",
-                        help="name the results of the current models by this label instead of "
-                        "'current' (to keep a before/after side by side in the results file)")
+    parser.add_argument("--label", default="current",
+                        help="name of these results in the results file (default 'current'; "
+                        "to keep a before/after side by side)")
     parser.add_argument("--memory-guard-gib", type=float, default=12.0,
                         help="kill a step whose process tree exceeds this RSS (0: no guard)")
     parser.add_argument("--root", type=Path, default=ROOT / "data" / "bench")
@@ -621,11 +624,6 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = [parse_size(s) for s in (args.sizes.split(",") if args.sizes
                                      else FULL_SIZES if args.full else SMOKE_SIZES)]
-    models = args.models if args.models != "current" or not args.full else "all"
-    variants = list(VARIANTS) if models == "all" else models.split(",")
-    unknown = [v for v in variants if v not in VARIANTS]
-    if unknown:
-        parser.error(f"unknown model variant(s) {unknown}; choose among {list(VARIANTS)}")
     Sampler.guard = int(args.memory_guard_gib * 2**30) or None
     out = args.json or args.root / "results.json"
     args.root.mkdir(parents=True, exist_ok=True)
@@ -635,21 +633,17 @@ def main(argv: list[str] | None = None) -> int:
         f"load average {info['loadavg_start'][0]:.2f}")
 
     results, failed = [], []
-    for variant in variants:
-        for size in sizes:
-            repeats = args.repeats or (1 if size.total >= BIG else 3)
-            result = bench_size(size, args.root, repeats, variant, log)
-            if args.label and variant == "current":
-                result["variant"] = args.label
-            result["machine"] = info | {"loadavg_end": os.getloadavg()}
-            results.append(result)
-            if result["equality"].get("equal") is False:
-                failed.append(f"{size.label}/{variant}")
-                log(json.dumps(result["equality"], indent=1))
-            if not args.keep:
-                tag = size.label if variant == "current" else f"{size.label}-{variant}"
-                shutil.rmtree(args.root / tag, ignore_errors=True)
-            merged = save(out, results)  # after every size: a long run keeps what it measured
+    for size in sizes:
+        repeats = args.repeats or (1 if size.total >= BIG else 3)
+        result = bench_size(size, args.root, repeats, args.label, log)
+        result["machine"] = info | {"loadavg_end": os.getloadavg()}
+        results.append(result)
+        if result["equality"].get("equal") is False:
+            failed.append(size.label)
+            log(json.dumps(result["equality"], indent=1))
+        if not args.keep:
+            shutil.rmtree(args.root / size.label, ignore_errors=True)
+        merged = save(out, results)  # after every size: a long run keeps what it measured
     log("\n" + table(results))
     log(f"\nresults: {out}")
     if args.full and not args.plot:

@@ -16,30 +16,8 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
-
-def publish_snapshot(warehouse: Path, published: Path) -> str:
-    """observatoire.publish.publish when it exists, else a plain copy of the marts and reports
-    to a new DuckDB file (what publishing costs at least). Returns the method used."""
-    try:
-        from observatoire.publish import publish
-    except ImportError:
-        publish = None
-    if publish is not None:
-        publish(warehouse, published)
-        return "observatoire.publish.publish"
-    import duckdb
-
-    published.mkdir(parents=True, exist_ok=True)
-    target = published / "observatoire.duckdb"
-    target.unlink(missing_ok=True)
-    with duckdb.connect(str(target)) as con:
-        con.execute(f"attach '{warehouse}' as wh (read_only)")
-        for schema, table in con.execute(
-                "select table_schema, table_name from information_schema.tables "
-                "where table_catalog = 'wh' and table_schema in ('marts', 'reports')").fetchall():
-            con.execute(f"create schema if not exists {schema}")
-            con.execute(f"create table {schema}.{table} as select * from wh.{schema}.{table}")
-    return "plain copy of marts and reports to a new DuckDB file"
+from observatoire import conventions  # noqa: E402
+from observatoire.publish import publish  # noqa: E402
 
 
 def tail(args: argparse.Namespace) -> dict:
@@ -58,10 +36,11 @@ def tail(args: argparse.Namespace) -> dict:
                           "quarantined": report.quarantined,
                         "seconds": round(time.perf_counter() - wave_started, 3)}
     validated = time.perf_counter()
-    method = publish_snapshot(args.warehouse, args.published)
+    publish(args.warehouse, args.published)
     done = time.perf_counter()
     return {"import_seconds": imported - started, "validate_seconds": validated - started,
-            "publish_seconds": done - validated, "publish_method": method, "waves": outcomes}
+            "publish_seconds": done - validated, "publish_method": "observatoire.publish.publish",
+            "waves": outcomes}
 
 
 def reference(args: argparse.Namespace) -> dict:
@@ -74,6 +53,7 @@ def reference(args: argparse.Namespace) -> dict:
     con.execute("set variable raw_glob = ?", [str(args.landing / "raw" / "pro_*.csv")])
     con.execute("set variable catalogue_path = ?",
                 [str(args.landing / "indicator_catalogue.csv")])
+    con.execute("set variable landed_file_pattern = ?", [conventions.LANDED_FILE_IN_PATH])
     con.execute((BENCH / "reference.sql").read_text())
     rows = con.execute("select count(*) from reference_indicator").fetchone()[0]
     sql_seconds = time.perf_counter() - started

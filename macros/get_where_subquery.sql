@@ -8,12 +8,13 @@
   The waves come from the environment variable OBSERVATOIRE_TEST_WAVES (comma-separated; what
   the orchestrator sets) or the var `test_waves` (a list). The environment variable is read only
   at execution, never while parsing: a var that changes from run to run would make dbt re-parse
-  the whole project at every run (~4 s), an environment variable read at execution does not.
+  the whole project at every run (docs/benchmarks.md), an environment variable read at
+  execution does not.
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- set waves = _test_waves() -%}
-    {%- if waves is not none and relation.identifier in _models_by_wave() -%}
+    {%- set waves = waves_under_test() -%}
+    {%- if waves is not none and relation.identifier in models_by_wave() -%}
         {%- set wave_clause -%}
             wave_year in ({{ waves | map('int') | join(', ') if waves else 'null' }})
         {%- endset -%}
@@ -27,26 +28,4 @@
     {%- else -%}
         {%- do return(relation) -%}
     {%- endif -%}
-{%- endmacro %}
-
-{#- Names of the incremental models (all incremental by wave, with a wave_year column) and of the
-    views (all over incremental tables: dbt_project.yml, `by_wave_view`). -#}
-{% macro _models_by_wave() -%}
-    {%- set names = [] -%}
-    {%- for node in (graph.get('nodes') or {}).values() -%}
-        {%- if node.resource_type == 'model'
-                and node.config.materialized in ('incremental', 'view') -%}
-            {%- do names.append(node.alias or node.name) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- do return(names) -%}
-{%- endmacro %}
-
-{#- The run's waves for tests (see above), or none. -#}
-{% macro _test_waves() -%}
-    {%- set from_env = env_var('OBSERVATOIRE_TEST_WAVES', '') if execute else '' -%}
-    {%- if from_env | trim -%}
-        {%- do return(from_env.split(',') | map('trim') | reject('equalto', '') | map('int') | list) -%}
-    {%- endif -%}
-    {%- do return(var('test_waves', none)) -%}
 {%- endmacro %}

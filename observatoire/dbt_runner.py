@@ -13,16 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from observatoire.spec import PROJECT_ROOT
+from observatoire.conventions import ENV_TEST_WAVES, ENV_WAREHOUSE, PROJECT_ROOT, TELEMETRY_OFF_ENV
 
-DBT_ENV = {
-    "DBT_PROFILES_DIR": str(PROJECT_ROOT),
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    "DO_NOT_TRACK": "1",
-}
+DBT_ENV = {"DBT_PROFILES_DIR": str(PROJECT_ROOT), **TELEMETRY_OFF_ENV}
 
-
-TEST_WAVES_ENV = "OBSERVATOIRE_TEST_WAVES"
+TEST_WAVES_ENV = ENV_TEST_WAVES
 
 
 def test_waves_env(waves) -> dict[str, str]:
@@ -56,7 +51,7 @@ def run_dbt(args: list[str], *, warehouse: Path | None = None, project_dir: Path
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
     if warehouse is not None:
-        env["OBSERVATOIRE_WAREHOUSE"] = str(warehouse)
+        env[ENV_WAREHOUSE] = str(warehouse)
     cli = [dbt_executable(), *args, "--project-dir", str(project_dir),
            "--profiles-dir", str(PROJECT_ROOT)]
     if dbt_vars:

@@ -14,13 +14,13 @@ import secrets
 import sys
 from pathlib import Path
 
-from observatoire.spec import PROJECT_ROOT
+from observatoire.conventions import DATA, ENV_DATA_DIR, ENV_PSEUDONYM_KEY
 
-ENV_VAR = "OBSERVATOIRE_PSEUDONYM_KEY"
+ENV_VAR = ENV_PSEUDONYM_KEY
 
 
 def key_file() -> Path:
-    return Path(os.environ.get("OBSERVATOIRE_DATA_DIR", PROJECT_ROOT / "data")) / "pseudonym.key"
+    return Path(os.environ.get(ENV_DATA_DIR, DATA)) / "pseudonym.key"
 
 
 def load_key() -> bytes:

@@ -1,6 +1,6 @@
 """Scale generator: W waves × N respondents of the professional survey, fast and deterministic.
 
-The synthetic generator (`observatoire/generator.py`) anneals respondents one by one until the
+The synthetic generator (`observatoire/generator/`) anneals respondents one by one until the
 published figures are reproduced: right for 794 respondents, far too slow for a million. This
 module draws the same *shape* column by column with numpy instead:
 
@@ -20,8 +20,8 @@ module draws the same *shape* column by column with numpy instead:
 Output is canonical landing: `<root>/raw/pro_<year>__scale.csv` (the survey tool's export
 format: `respondent_id, source_row, started_at, ended_at, <columns>`; empty cell = not asked
 or not answered) and `<root>/codebooks/pro_<year>.csv` (the 2024 codebook, year replaced).
-`make_project` builds a copy of the dbt project around them (like tests.conftest.copy_project,
-shipped respondent files removed).
+`make_project` builds a copy of the dbt project around them (like `copy_project` in
+tests/conftest.py, shipped respondent files removed).
 
     python -m observatoire.scale --dest data/bench/demo --waves 10 --respondents 100000
 """

@@ -12,13 +12,14 @@ Condition syntax (used by codebook universes, segments and the indicator catalog
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SEEDS = PROJECT_ROOT / "seeds"
-RAW_NAME = re.compile(r"^(?P<instrument>[a-z]+)_(?P<wave>\d{4})(?:__(?P<tag>[a-z0-9_]+))?\.csv$")
+from observatoire import conventions
+
+PROJECT_ROOT = conventions.PROJECT_ROOT
+SEEDS = conventions.SEEDS
+RAW_NAME = conventions.LANDED_FILE
 
 Clause = tuple[str, frozenset[str] | None]  # (key, accepted values) ; None = any answer
 

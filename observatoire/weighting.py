@@ -173,6 +173,56 @@ def _sweep(w: np.ndarray, margins: list[_Margin], n: int, bounds) -> np.ndarray:
     return w
 
 
+def _check_settings(n: int, tol: float, max_iter: int,
+                    trim: tuple[float, float] | None) -> tuple[float, float] | None:
+    """Raise RakingError on an empty sample or invalid settings; the trim bounds as floats."""
+    if n == 0:
+        raise RakingError("cannot rake an empty sample")
+    if not tol > 0 or int(max_iter) < 1:
+        raise RakingError(f"need tol > 0 and max_iter >= 1, got {tol}, {max_iter}")
+    bounds = None if trim is None else (float(trim[0]), float(trim[1]))
+    if bounds is not None and not 0.0 <= bounds[0] <= 1.0 <= bounds[1]:
+        raise RakingError(f"trim bounds must satisfy 0 <= lower <= 1 <= upper, got {trim}")
+    return bounds
+
+
+def _start_weights(base_weights, n: int) -> np.ndarray:
+    """Design weights (1 by default) scaled to mean 1, so trim bounds are absolute."""
+    w = np.ones(n) if base_weights is None else np.asarray(base_weights, dtype=float).ravel()
+    if w.size != n or not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise RakingError(f"base_weights must be {n} finite values > 0")
+    return w * (n / w.sum())
+
+
+def _iterate(w: np.ndarray, encoded: list[_Margin], n: int,
+             bounds: tuple[float, float] | None, tol: float,
+             max_iter: int) -> tuple[np.ndarray, int, float]:
+    """Sweeps until margins (and bounds) hold within tol: (weights, sweeps, margin error);
+    RakingError when max_iter sweeps were not enough."""
+    def converged(weights: np.ndarray, err: float) -> bool:
+        return err <= tol and (
+            bounds is None
+            or (weights.min() >= bounds[0] - tol and weights.max() <= bounds[1] + tol)
+        )
+
+    err = _margin_error(w, encoded)
+    iterations = 0
+    while not converged(w, err) and iterations < max_iter:
+        w = _sweep(w, encoded, n, bounds)
+        iterations += 1
+        err = _margin_error(w, encoded)
+
+    if not converged(w, err):
+        msg = (
+            f"raking did not converge after {iterations} iterations: "
+            f"max margin error {err:.3g} (tolerance {tol:g})"
+        )
+        if bounds is not None:
+            msg += f" (trim bounds [{bounds[0]:g}, {bounds[1]:g}] may be too tight)"
+        raise RakingError(msg)
+    return w, iterations, err
+
+
 def rake(
     df: pd.DataFrame,
     margins: dict[str, dict[str, float]],
@@ -200,45 +250,12 @@ def rake(
     categories missing from the margins, infeasible bounds or non-convergence.
     """
     n = len(df)
-    if n == 0:
-        raise RakingError("cannot rake an empty sample")
-    if not tol > 0 or int(max_iter) < 1:
-        raise RakingError(f"need tol > 0 and max_iter >= 1, got {tol}, {max_iter}")
-    bounds = None if trim is None else (float(trim[0]), float(trim[1]))
-    if bounds is not None and not 0.0 <= bounds[0] <= 1.0 <= bounds[1]:
-        raise RakingError(f"trim bounds must satisfy 0 <= lower <= 1 <= upper, got {trim}")
-
+    bounds = _check_settings(n, tol, max_iter, trim)
     encoded = _encode(df, margins, _target_shares(margins))
     if bounds is not None:
         _check_trim_feasible(encoded, n, bounds)
-
-    w = np.ones(n) if base_weights is None else np.asarray(base_weights, dtype=float).ravel()
-    if w.size != n or not np.all(np.isfinite(w)) or np.any(w <= 0):
-        raise RakingError(f"base_weights must be {n} finite values > 0")
-    w = w * (n / w.sum())  # mean weight 1, so trim bounds are absolute
-
-    def converged(weights: np.ndarray, err: float) -> bool:
-        return err <= tol and (
-            bounds is None
-            or (weights.min() >= bounds[0] - tol and weights.max() <= bounds[1] + tol)
-        )
-
-    err = _margin_error(w, encoded)
-    iterations = 0
-    while not converged(w, err) and iterations < int(max_iter):
-        w = _sweep(w, encoded, n, bounds)
-        iterations += 1
-        err = _margin_error(w, encoded)
-
-    if not converged(w, err):
-        msg = (
-            f"raking did not converge after {iterations} iterations: "
-            f"max margin error {err:.3g} (tolerance {tol:g})"
-        )
-        if bounds is not None:
-            msg += f" (trim bounds [{bounds[0]:g}, {bounds[1]:g}] may be too tight)"
-        raise RakingError(msg)
-
+    w, iterations, err = _iterate(_start_weights(base_weights, n), encoded, n, bounds, tol,
+                                  int(max_iter))
     return RakeResult(
         weights=w,
         iterations=iterations,

@@ -5,9 +5,10 @@ The manifest is prepared when the code location loads: `dagster dev` re-parses o
 the manifest is missing or older than the dbt sources. Parsing never opens the warehouse.
 
 Each run calls `dbt build` in a subprocess with its own target folder beside the warehouse, so
-concurrent builds (tests, another developer) never share artefacts. dbt reads every landed wave;
-tables are rebuilt, except `fct_indicator`, incremental by wave: a run computes the waves not
-yet built, and recomputes the run's waves only when asked (`rebuild_waves` run config).
+concurrent builds (tests, another developer) never share artefacts. The respondent-level tables
+and `fct_indicator` are materialized 'incremental_by_wave' (macros/materializations/): a run
+computes the landed waves not yet built, and recomputes the run's waves only when asked
+(`rebuild_waves` run config); the other tables are rebuilt.
 """
 
 import json
@@ -112,7 +113,7 @@ def relations(manifest: Mapping[str, Any]) -> dict[AssetKey, str]:
     found = {}
     for node in manifest["nodes"].values():
         materialized = node.get("config", {}).get("materialized")
-        if node["resource_type"] == "seed" or materialized in {"table", "incremental"}:
+        if node["resource_type"] == "seed" or materialized in {"table", "incremental_by_wave"}:
             found[translator.get_asset_key(node)] = f"{node['schema']}.{node['alias']}"
     return found
 
@@ -149,7 +150,7 @@ class ObservatoireDbtCli(DbtCliResource):
       which is the installed dbt-core package.
     Together ~5 s of the shipped refresh (docs/benchmarks.md)."""
 
-    def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - dagster-dbt's signature
+    def _initialize_dbt_core_adapter(self, args):
         return None
 
     @property

@@ -7,17 +7,18 @@ reloading the code location. `sync_waves` does the same for the CLI and `observa
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from dagster import DagsterInstance, DynamicPartitionsDefinition
 
+from observatoire.conventions import WAVE_FILE
 from observatoire.spec import SEEDS, read_csv_rows
 
-waves_partitions = DynamicPartitionsDefinition(name="wave")
+WAVE_PARTITIONS = "wave"
+waves_partitions = DynamicPartitionsDefinition(name=WAVE_PARTITIONS)
 
 # <instrument>_<wave>[__tag].csv (respondent files, codebooks), published_figures_<wave>.csv
-LANDED_NAME = re.compile(r"^(?P<stem>[a-z_]+?)_(?P<wave>\d{4})(?:__[a-z0-9_]+)?\.csv$")
+LANDED_NAME = WAVE_FILE
 LANDED_FOLDERS = ("raw", "codebooks", "published")
 
 
@@ -54,7 +55,7 @@ def known_waves(instance: DagsterInstance) -> list[str]:
 def sync_waves(instance: DagsterInstance, landing_root: Path) -> list[str]:
     """Register the landed waves missing from the instance; return the new keys."""
     new = [w for w in discover_waves(landing_root) if not instance.has_dynamic_partition(
-        waves_partitions.name, w)]
+        WAVE_PARTITIONS, w)]
     if new:
-        instance.add_dynamic_partitions(waves_partitions.name, new)
+        instance.add_dynamic_partitions(WAVE_PARTITIONS, new)
     return new

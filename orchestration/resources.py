@@ -10,16 +10,18 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from dagster import ConfigurableResource
 
-from observatoire.spec import PROJECT_ROOT
+from observatoire import conventions
+from observatoire.conventions import PROJECT_ROOT, TELEMETRY_OFF_ENV
 
-ENV_WAREHOUSE = "OBSERVATOIRE_WAREHOUSE"
-ENV_LANDING = "OBSERVATOIRE_LANDING_ROOT"
-ENV_PUBLISHED = "OBSERVATOIRE_PUBLISHED_DIR"
-ENV_REPORT = "OBSERVATOIRE_REPORT_DIR"
-ENV_SITE = "OBSERVATOIRE_SITE_DIR"
+ENV_WAREHOUSE = conventions.ENV_WAREHOUSE
+ENV_LANDING = conventions.ENV_LANDING_ROOT
+ENV_PUBLISHED = conventions.ENV_PUBLISHED_DIR
+ENV_REPORT = conventions.ENV_REPORT_DIR
+ENV_SITE = conventions.ENV_SITE_DIR
 
 
 class ObservatoireSettings(ConfigurableResource):
@@ -46,7 +48,7 @@ class ObservatoireSettings(ConfigurableResource):
             "report_dir": os.environ.get(ENV_REPORT),
             "site_dir": os.environ.get(ENV_SITE),
         }
-        values = {k: v for k, v in env.items() if v}
+        values: dict[str, Any] = {k: v for k, v in env.items() if v}
         values.update({k: str(v) if isinstance(v, Path) else v for k, v in overrides.items()})
         return cls(**values)
 
@@ -98,8 +100,7 @@ class ObservatoireSettings(ConfigurableResource):
             # profiles.yml loads the dbt-duckdb plugin `observatoire.dbt_plugin`
             "PYTHONPATH": os.pathsep.join(dict.fromkeys(python_path)),
             "DBT_PROFILES_DIR": str(PROJECT_ROOT),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DO_NOT_TRACK": "1",
+            **TELEMETRY_OFF_ENV,
             **(extra or {}),
         }
         saved = {k: os.environ.get(k) for k in wanted}

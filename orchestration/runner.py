@@ -14,18 +14,9 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
+from observatoire.conventions import DAGSTER_YAML
 from orchestration.partitions import known_waves, sync_waves
 from orchestration.resources import ObservatoireSettings
-
-DAGSTER_YAML = """\
-# Written by `observatoire` when absent. Local instance of the observatoire's Dagster.
-telemetry:
-  enabled: false
-# One refresh at a time: the warehouse has a single writer (DuckDB).
-concurrency:
-  runs:
-    max_concurrent_runs: 1
-"""
 
 
 def ensure_dagster_home(home: Path) -> Path:

@@ -15,12 +15,13 @@ from dagster import (
     schedule,
 )
 
+from observatoire.conventions import ENV_REFRESH_CRON
 from orchestration.jobs import refresh_job
 from orchestration.partitions import discover_waves, sync_waves
 from orchestration.resources import ObservatoireSettings
 
 DEFAULT_CRON = "0 6 1 7 *"
-REFRESH_CRON = os.environ.get("OBSERVATOIRE_REFRESH_CRON", DEFAULT_CRON)
+REFRESH_CRON = os.environ.get(ENV_REFRESH_CRON, DEFAULT_CRON)
 
 
 def latest_wave(waves: list[str], year: int) -> str | None:

@@ -30,7 +30,8 @@ from orchestration.resources import ObservatoireSettings
 
 def scan(settings: ObservatoireSettings, previous: dict, now: float) -> tuple[dict, dict]:
     """(state of every settled landed file, {wave: changed file names})."""
-    state, changed = {}, {}
+    state: dict = {}
+    changed: dict[str, list[str]] = {}
     files = landed_files(settings.landing_path)
     buildable = {wave for path, wave in files if path.parent.name == "raw"}
     for path, wave in files:

@@ -25,18 +25,18 @@ def test_docs_generate_offline_and_documents_marts(shipped_warehouse):
     # contracts where BI tools read
     for name in ("fct_indicator", "fct_indicator_trend", "dim_wave"):
         assert nodes[name]["config"]["contract"]["enforced"] is True
-    assert nodes["fct_indicator"]["config"]["materialized"] == "incremental"
+    assert nodes["fct_indicator"]["config"]["materialized"] == "incremental_by_wave"
     # landed files are parsed once per wave, not once per consumer (no staging view), and the
     # respondent-level models compute only the waves they do not hold yet
     for name in ("stg_landed__respondents", "stg_landed__responses", "int_responses_decoded",
                  "dim_respondent", "int_indicator_members"):
-        assert nodes[name]["config"]["materialized"] == "incremental", name
+        assert nodes[name]["config"]["materialized"] == "incremental_by_wave", name
     # long relations that only reshape incremental tables are views over them, never written
     for name in ("int_responses_harmonised", "int_respondent_attributes", "fct_response"):
         assert nodes[name]["config"]["materialized"] == "view", name
         parents = [p.split(".")[-1] for p in nodes[name]["depends_on"]["nodes"]
                    if p.startswith("model.")]
-        assert parents and all(nodes[p]["config"]["materialized"] in ("incremental", "view")
+        assert parents and all(nodes[p]["config"]["materialized"] in ("incremental_by_wave", "view")
                                for p in parents), name
     # weights: a view over the accepted respondents and the raking of weighted waves
     assert nodes["int_respondent_weights"]["config"]["materialized"] == "view"

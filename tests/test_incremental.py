@@ -58,8 +58,8 @@ def test_second_build_and_relanded_wave_need_rebuild(tmp_path):
     fresh = build(project, tmp_path / "fresh" / "warehouse.duckdb")
     rebuilt = _rows_per_wave(warehouse)
     assert rebuilt == _rows_per_wave(fresh)
-    pro = {t: dict(((s, w), n) for s, w, n in rows) for t, rows in rebuilt.items()}
-    before = {t: dict(((s, w), n) for s, w, n in rows) for t, rows in first.items()}
+    pro = {t: {(s, w): n for s, w, n in rows} for t, rows in rebuilt.items()}
+    before = {t: {(s, w): n for s, w, n in rows} for t, rows in first.items()}
     landed = "staging.stg_landed__respondents"
     assert pro[landed][("pro", 2024)] == before[landed][("pro", 2024)] - DROPPED
     assert pro[landed][("public", 2024)] == before[landed][("public", 2024)]
@@ -106,10 +106,11 @@ def test_tests_read_only_the_waves_of_the_run_when_told(tmp_path):
                 select respondent_key from intermediate.int_respondents_accepted)
             limit 1""")
     target = tmp_path / "target"
-    args = ["test", "--select", "unique_fct_response_response_key", "--target-path", str(target)]
+    args = ["test", "--select", "unique_hashed_fct_response_response_key",
+            "--target-path", str(target)]
     run_dbt(args, warehouse=warehouse, project_dir=project, dbt_vars={"test_waves": [2025]},
             capture=True)
-    with pytest.raises(RuntimeError, match="unique_fct_response_response_key"):
+    with pytest.raises(RuntimeError, match="unique_hashed_fct_response_response_key"):
         run_dbt(args, warehouse=warehouse, project_dir=project, capture=True)
     with pytest.raises(RuntimeError):
         run_dbt(args, warehouse=warehouse, project_dir=project,

@@ -9,13 +9,13 @@ Everything is landed into pytest's tmp folders (a copy of the shipped pro codebo
 from __future__ import annotations
 
 import csv
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from observatoire.conventions import landing_state_root
 from observatoire.landing import LandingError, land, store
 from observatoire.landing.__main__ import main
 from observatoire.landing.built import built_version
@@ -78,6 +78,11 @@ def snapshot(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*"))}
 
 
+def landing_snapshot(root: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The landing root and its state root (manifest, archive)."""
+    return snapshot(root), snapshot(landing_state_root(root))
+
+
 def write(folder: Path, name: str, data: bytes) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes(data)
@@ -116,7 +121,7 @@ def test_corpus_is_what_make_corpus_writes(tmp_path):
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_corpus_file(name, root):
     outcome, row, column, reason = EXPECTED[name]
-    before = snapshot(root)
+    before = landing_snapshot(root)
     if outcome == REFUSED:
         with pytest.raises(LandingError) as caught:
             land(CORPUS / name, "pro", 2025, root)
@@ -126,7 +131,7 @@ def test_corpus_file(name, root):
         assert error.counts["rows_refused"] == error.rows_in
         assert error.rows_in == (0 if name in ("empty.csv", "header_only.csv",
                                                "workbook_named_csv.csv") else 8)
-        assert snapshot(root) == before, "a refused file changed the landing root"
+        assert landing_snapshot(root) == before, "a refused file changed the landing"
         return
     result = land(CORPUS / name, "pro", 2025, root)
     assert result.status == "landed_with_warnings"
@@ -138,7 +143,7 @@ def test_corpus_file(name, root):
     with open(root / "raw" / "pro_2025.csv", newline="", encoding="utf-8") as handle:
         landed = list(csv.DictReader(handle))
     assert len(landed) == 8 and landed[row - 1]["source_row"] == str(row)
-    manifest = store.read_manifest(root)
+    manifest = store.read_manifest(landing_state_root(root))
     assert [(m["status"], m["rows_in"], m["rows_loaded"], m["rows_quarantined"],
              m["rows_refused"]) for m in manifest] == [("landed_with_warnings", "8", "7", "1", "0")]
 
@@ -171,29 +176,29 @@ def test_same_wave_from_csv_xlsx_and_sav_is_byte_identical(tmp_path, codebook):
     for fmt, path in received.items():
         landing = tmp_path / f"landing_{fmt}"
         mc.write_codebook(landing)
-        result = land(path, "pro", 2025, landing)
+        result = land(path, "pro", 2025, landing, state_root=tmp_path / f"state_{fmt}")
         assert result.counts == {"rows_in": 30, "rows_loaded": 30, "rows_quarantined": 0,
                                  "rows_refused": 0}, fmt
         landed[fmt] = (landing / "raw" / "pro_2025.csv").read_bytes()
     assert "encoding cp1252, delimiter ';'" in store.read_manifest(
-        tmp_path / "landing_csv")[0]["source_format"]
+        tmp_path / "state_csv")[0]["source_format"]
     assert landed["csv"] == landed["xlsx"] == landed["sav"] == expected
 
 
 def test_landing_twice_is_a_no_op(root, tmp_path, codebook):
     received = _three_formats(tmp_path, codebook)
     first = land(received["csv"], "pro", 2025, root)
-    after_first = snapshot(root)
+    after_first = landing_snapshot(root)
     again = land(received["csv"], "pro", 2025, root)
     assert (first.status, first.version) == ("landed", 1)
     assert again.status == "unchanged" and again.version == 1
     assert "the same file as version 1" in again.message and "nothing to do" in again.message
-    assert snapshot(root) == after_first
+    assert landing_snapshot(root) == after_first
     # the same answers in another format are the same content: still nothing to do
     other = land(received["sav"], "pro", 2025, root)
     assert other.status == "unchanged" and "the same content as version 1" in other.message
-    assert snapshot(root) == after_first
-    assert len(store.read_manifest(root)) == 1
+    assert landing_snapshot(root) == after_first
+    assert len(store.read_manifest(landing_state_root(root))) == 1
 
 
 def test_changed_file_becomes_version_2_and_archives_version_1(root, tmp_path):
@@ -204,10 +209,10 @@ def test_changed_file_becomes_version_2_and_archives_version_1(root, tmp_path):
     second = land(write(tmp_path / "in2", "pro_2025.csv", mc.to_csv(header, rows[:-1])), "pro",
                   2025, root)
     assert (first.version, second.version, second.status) == (1, 2, "landed")
-    assert (root / "archive" / "pro_2025__v1.csv").read_bytes() == v1
+    assert (landing_state_root(root) / "archive" / "pro_2025__v1.csv").read_bytes() == v1
     assert sorted(p.name for p in (root / "raw").iterdir()) == ["pro_2025.csv"]
     assert len((root / "raw" / "pro_2025.csv").read_bytes().splitlines()) == 30
-    manifest = store.read_manifest(root)
+    manifest = store.read_manifest(landing_state_root(root))
     assert [(m["version"], m["rows"], m["archived_previous"]) for m in manifest] == [
         ("1", "30", ""), ("2", "29", "archive/pro_2025__v1.csv")]
     assert manifest[1]["sha256"] == store.sha256_bytes((root / "raw" / "pro_2025.csv").read_bytes())
@@ -222,17 +227,18 @@ def test_changed_codebook_is_archived_with_the_version(root, tmp_path):
     edited = write(tmp_path / "cb", "codebook.csv", old.replace(b"Une femme", b"Femme"))
     result = land(source, "pro", 2025, root, codebook=edited)
     assert result.version == 2
-    assert (root / "archive" / "codebooks" / "pro_2025__v1.csv").read_bytes() == old
+    archived = landing_state_root(root) / "archive" / "codebooks" / "pro_2025__v1.csv"
+    assert archived.read_bytes() == old
     assert (root / "codebooks" / "pro_2025.csv").read_bytes() == edited.read_bytes()
 
 
 def test_another_file_of_the_wave_in_raw_is_refused(root, tmp_path):
     header, rows = mc.small_wave()
     write(root / "raw", "pro_2025__synthetic.csv", mc.to_csv(header, rows))
-    before = snapshot(root)
-    with pytest.raises(LandingError, match="pro_2025__synthetic.csv already holds pro 2025"):
+    before = landing_snapshot(root)
+    with pytest.raises(LandingError, match=r"pro_2025__synthetic\.csv already holds pro 2025"):
         land(write(tmp_path / "in", "pro_2025.csv", mc.to_csv(header, rows)), "pro", 2025, root)
-    assert snapshot(root) == before
+    assert landing_snapshot(root) == before
 
 
 def test_codebook_problems_are_refused(tmp_path):
@@ -250,7 +256,7 @@ def test_codebook_problems_are_refused(tmp_path):
 def test_a_failed_write_restores_everything(root, tmp_path, monkeypatch):
     header, rows = mc.small_wave()
     land(write(tmp_path / "in", "pro_2025.csv", mc.to_csv(header, rows)), "pro", 2025, root)
-    before = snapshot(root)
+    before = landing_snapshot(root)
     real = store._write_atomic
 
     def failing(path, data):
@@ -262,7 +268,7 @@ def test_a_failed_write_restores_everything(root, tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         land(write(tmp_path / "in2", "pro_2025.csv", mc.to_csv(header, rows[:3])), "pro", 2025,
              root)
-    assert snapshot(root) == before
+    assert landing_snapshot(root) == before
 
 
 def test_cli_output_and_exit_codes(root, tmp_path, capsys):
@@ -389,10 +395,9 @@ def test_utf16_and_bom_exports_are_read(root, tmp_path):
 
 
 def test_landed_wave_through_dbt(tmp_path, capsys):
-    """End to end: the archive and the manifest are not read by dbt (.dbtignore, raw/ glob),
+    """End to end: the archive and the manifest are not read by dbt (under data/, not seeds/),
     the passed-through rows are quarantined with file and row, and nothing is lost."""
     project = copy_project(tmp_path / "project")
-    shutil.copy2(PROJECT_ROOT / ".dbtignore", project / ".dbtignore")
     seeds = project / "seeds"
     mc.write_codebook(seeds)
     header, rows = mc.small_wave(12)
@@ -404,7 +409,9 @@ def test_landed_wave_through_dbt(tmp_path, capsys):
     result = land(write(tmp_path / "v2", "pro_2025.csv", mc.to_csv(header, rows)), "pro", 2025,
                   seeds, codebook=edited)
     # two archived files named pro_2025__v1.csv: dbt would refuse them as seeds of one name
-    assert result.version == 2 and len(list((seeds / "archive").rglob("pro_2025__v1.csv"))) == 2
+    archive = project / "data" / "landing" / "archive"
+    assert result.version == 2 and len(list(archive.rglob("pro_2025__v1.csv"))) == 2
+    assert not list(seeds.rglob("*__v1.csv")) and not (seeds / store.MANIFEST).exists()
     warehouse = build(project, tmp_path / "warehouse.duckdb",
                       select=["+dq_quarantine", "assert_landed_rows_are_accepted_or_quarantined"])
     landed = query(warehouse, "select count(*) from staging.stg_landed__respondents "
@@ -416,8 +423,9 @@ def test_landed_wave_through_dbt(tmp_path, capsys):
     assert quarantined == [("invalid_code", "pro_2025.csv", 4), ("duplicate_id", "pro_2025.csv", 7)]
     assert {(w.row, w.column) for w in result.warnings} == {(4, "ai_tried"), (7, "respondent_id")}
     # the warehouse holds version 2; after landing version 3, the message says so
-    assert built_version(warehouse, seeds, "pro", 2025) == 2
-    assert built_version(tmp_path / "absent.duckdb", seeds, "pro", 2025) is None
+    state = landing_state_root(seeds)
+    assert built_version(warehouse, seeds, state, "pro", 2025) == 2
+    assert built_version(tmp_path / "absent.duckdb", seeds, state, "pro", 2025) is None
     third = write(tmp_path / "v3", "pro_2025.csv", mc.to_csv(header, rows[:10]))
     assert main([str(third), "--instrument", "pro", "--wave", "2025", "--landing-root",
                  str(seeds), "--warehouse", str(warehouse)]) == 0

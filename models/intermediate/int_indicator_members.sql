@@ -1,6 +1,6 @@
 -- Which respondents are in each indicator's base and numerator, from the catalogue's
 -- conditions: one row per indicator × respondent in the base. Generic: no SQL per indicator.
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{{ config(materialized='incremental_by_wave') }}
 {%- set waves = waves_to_build() %}
 
 with attributes as (

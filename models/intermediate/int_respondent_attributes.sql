@@ -1,6 +1,7 @@
 -- Everything a condition can test, in one long relation: answers (key = question id, value =
 -- option key) and segments (key = segment.<type>). Indicator bases and numerators match here.
-{#- a view over tables incremental by wave (dbt_project.yml) #}
+-- A view over tables incremental by wave: writing it would cost more than reading it.
+{{ config(materialized='view') }}
 
 with answers as (
 

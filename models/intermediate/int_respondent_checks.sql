@@ -1,13 +1,13 @@
 -- Every quality finding, one row per respondent × check × offending cell, with provenance.
 -- Checks and thresholds are configuration (`quality_rules` seed); which ones quarantine a
 -- respondent and which only flag is its `is_blocking` column.
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{{ config(materialized='incremental_by_wave') }}
 {%- set waves = waves_to_build() %}
 
 -- Inputs read several times are `not materialized`: each use scans the table for its own
--- columns. Materialised (DuckDB's default for a CTE used more than once), the 33-million-row
--- answers were copied whole, then re-read five times: 58 s of this model's 63 s at
--- 10 × 100,000 respondents (docs/benchmarks.md).
+-- columns. Materialised (DuckDB's default for a CTE used more than once), the long answers
+-- were copied whole, then re-read five times: most of this model's time (docs/benchmarks.md,
+-- "What the numbers changed").
 with respondents as not materialized (
 
     select * from {{ ref('stg_landed__respondents') }}

@@ -1,6 +1,6 @@
 -- One row per landed respondent: a flag per quality check and whether the respondent is
 -- quarantined (fails a blocking check) — quarantined respondents are kept out of every figure.
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{{ config(materialized='incremental_by_wave') }}
 {%- set waves = waves_to_build() %}
 
 with respondents as (

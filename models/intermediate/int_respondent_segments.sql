@@ -1,6 +1,6 @@
 -- Segments of each respondent, from the `segments` seed (conditions on answers): one row per
 -- respondent × segment, plus `all` and the cross segments of `segment_types` (a|b).
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{{ config(materialized='incremental_by_wave') }}
 {%- set waves = waves_to_build() %}
 
 -- read twice (option segments, explicit conditions): `not materialized`, each use scans the

@@ -1,7 +1,7 @@
 -- Weight of every accepted respondent: raked to population margins (int_poll_weights) in the
 -- waves the `waves` seed flags `is_weighted`, 1.0 in every other wave. A view over tables
--- incremental by wave (dbt_project.yml): a new unweighted wave writes no weights.
-{#- a view over tables incremental by wave (dbt_project.yml) #}
+-- incremental by wave: a new unweighted wave writes no weights.
+{{ config(materialized='view') }}
 
 with accepted as (
 

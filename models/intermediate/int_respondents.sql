@@ -1,5 +1,5 @@
 -- One row per landed respondent with provenance and completion time.
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{{ config(materialized='incremental_by_wave') }}
 {%- set waves = waves_to_build() %}
 
 with respondents as (

@@ -1,5 +1,5 @@
 -- Respondents who pass every blocking quality check: the only ones figures are computed on.
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{{ config(materialized='incremental_by_wave') }}
 {%- set waves = waves_to_build() %}
 
 with quality as (

@@ -1,6 +1,6 @@
 -- Raw answers decoded with the codebook of their wave: question, option key, selection,
 -- numeric value, and why an answer is invalid (unknown column, code outside the codebook).
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{{ config(materialized='incremental_by_wave') }}
 {%- set waves = waves_to_build() %}
 
 with responses as (

@@ -1,7 +1,8 @@
 -- Valid answers mapped to harmonised concepts with the crosswalk seed: a renamed question
 -- keeps its series, recoded options map to the concept's keys. Questions without a crosswalk
 -- row map to themselves. Segments and indicators read concepts, never a wave's own ids.
-{#- a view over tables incremental by wave (dbt_project.yml) #}
+-- A view over tables incremental by wave: writing it would cost more than reading it.
+{{ config(materialized='view') }}
 
 with responses as (
 

@@ -1,5 +1,5 @@
 -- Respondent × profession (a professional may hold several): the professions ticked.
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{{ config(materialized='incremental_by_wave') }}
 {%- set waves = waves_to_build() %}
 
 with segments as (

@@ -1,7 +1,7 @@
 -- One row per landed respondent and wave (pseudonymised key): profile segments, quality
 -- flags, quarantine decision and weight (null when quarantined).
 -- No raw id, no free text, no timestamps: nothing that identifies a person.
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{{ config(materialized='incremental_by_wave') }}
 {%- set waves = waves_to_build() %}
 
 with respondents as (

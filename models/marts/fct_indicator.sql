@@ -3,27 +3,14 @@
 -- disclosure control (suppressed under `min_publish_base`, flagged under `caution_base`).
 -- Incremental by wave: a run computes only waves not yet in the table (or listed in the
 -- `rebuild_waves` var), so adding a wave never rewrites an earlier wave's figures.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['wave_year', 'survey'],
-    on_schema_change='fail',
-) }}
+{{ config(materialized='incremental_by_wave') }}
+{%- set waves = waves_to_build() %}
 
 -- read twice (waves, sums): `not materialized`, each use scans the table for its own columns
 with members as not materialized (
 
     select * from {{ ref('int_indicator_members') }}
-    {% if is_incremental() %}
-        where not exists (
-                select 1 from {{ this }} as published
-                where published.wave_year = int_indicator_members.wave_year
-                    and published.survey = int_indicator_members.survey
-            )
-            {% if var('rebuild_waves', []) %}
-                or wave_year in ({{ var('rebuild_waves') | join(', ') }})
-            {% endif %}
-    {% endif %}
+    where {{ wave_filter(waves) }}
 
 ),
 

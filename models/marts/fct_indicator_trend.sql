@@ -140,7 +140,7 @@ final as (
         -- null where no z is computed (counts, series starts, breaks) and where an end is an
         -- artefact of the generator: a synthetic_only change never claims significance
         case when is_comparable and isfinite(raw_z) and trend_provenance <> 'synthetic_only'
-                then abs(raw_z) >= 1.959963984540054
+                then abs(raw_z) >= {{ z_95() }}
         end as is_significant_95,
         comparability,
         comparability_note,

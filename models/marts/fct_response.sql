@@ -1,7 +1,8 @@
 -- One row per respondent × question × answer option (multi-select options shown are rows
 -- with is_selected true/false), with the respondent's weight (1.0 for unweighted surveys).
 -- Accepted respondents only (the weights table holds only them).
-{#- a view over tables incremental by wave (dbt_project.yml) #}
+-- A view over tables incremental by wave: writing it would cost more than reading it.
+{{ config(materialized='view') }}
 
 with responses as (
 

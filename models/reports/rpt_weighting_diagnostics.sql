@@ -114,7 +114,7 @@ final as (
     select
         summary.*,
         margin_gaps.max_margin_error,
-        1.959963984540054 * sqrt(0.25 / summary.effective_n) as margin_of_error_50pct
+        {{ z_95() }} * sqrt(0.25 / summary.effective_n) as margin_of_error_50pct
     from summary
     left join margin_gaps using (survey, wave_year)
 

@@ -1,7 +1,7 @@
 -- One row per row of a landed respondent file: pseudonymised key, provenance, timestamps.
 -- The raw respondent id stays here (staging) and never reaches a mart. A repeated id gets a
 -- distinct key for each repeat (id + row), so that the repeats can be quarantined.
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{{ config(materialized='incremental_by_wave') }}
 {%- set waves = waves_to_build() %}
 
 with source as (

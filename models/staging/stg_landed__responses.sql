@@ -1,7 +1,7 @@
 -- One row per landed row × raw column holding an answer (keyed by file and row). Empty
 -- cells (item non-response or routing) are dropped by UNPIVOT. Driven by the file's header:
 -- no SQL per question.
-{#- incremental by wave (dbt_project.yml, macros/incremental_waves.sql) #}
+{{ config(materialized='incremental_by_wave') }}
 {%- set waves = waves_to_build() %}
 
 with source as (

@@ -1,7 +1,7 @@
 """Landing: a received respondent file becomes the canonical raw file dbt reads.
 
     python -m observatoire.landing <file> --instrument pro --wave 2025 \\
-        [--codebook path] [--landing-root seeds]
+        [--codebook path] [--landing-root seeds] [--state-root data/landing]
 
 Steps (`land()`): read the file (CSV exported by French tools or Excel: `;`, `,` or tab,
 UTF-8 with or without BOM, UTF-16 with BOM, Windows-1252/Latin-1, decimal commas; XLSX, first
@@ -11,12 +11,14 @@ started_at, ended_at, <codebook columns>`, `source_row` = row in the received fi
 data row, date-times `YYYY-MM-DD HH:MM:SS`, `7,0` -> `7`, `7,5` -> `7.5`) and write it
 atomically to `<landing_root>/raw/<instrument>_<wave>.csv`, with the codebook at
 `<landing_root>/codebooks/<instrument>_<wave>.csv` and a row in
-`<landing_root>/landing_manifest.csv`.
+`<state_root>/landing_manifest.csv`. The state root (manifest, archive) is runtime state, kept
+out of the configuration: `data/landing/` for the landing root `seeds/`
+(observatoire.conventions.landing_state_root).
 
 Versions: landing content identical to the current version (same canonical file and codebook)
 is a no-op and says so. Anything else becomes version N+1: the previous canonical file moves
-to `<landing_root>/archive/<instrument>_<wave>__v<N>.csv` (a replaced codebook to
-`archive/codebooks/`), outside `raw/` so dbt never reads it; the manifest keeps every row.
+to `<state_root>/archive/<instrument>_<wave>__v<N>.csv` (a replaced codebook to
+`archive/codebooks/`), outside `seeds/` so dbt never reads it; the manifest keeps every row.
 
 Rules — REFUSED (LandingError, exit code 1; nothing under the landing root changes):
   * the file: missing, empty (0 bytes or blanks), header only (no data rows, or blank rows

@@ -1,5 +1,6 @@
 """`python -m observatoire.landing <file> --instrument pro --wave 2025 [--codebook path]
-[--landing-root seeds]`: land one received file; exit code 0 landed or unchanged, 1 refused."""
+[--landing-root seeds] [--state-root data/landing]`: land one received file; exit code 0
+landed or unchanged, 1 refused."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 import duckdb
 
 from observatoire import spec
-from observatoire.landing import LandingError, LandingResult, land
+from observatoire.conventions import landing_state_root
+from observatoire.landing import LandingError, LandingResult, land, store
 from observatoire.landing.built import NOT_BUILT, built_version
 
 
@@ -20,11 +22,12 @@ def _counts(counts: dict[str, int]) -> str:
             f"{counts['rows_quarantined']} to quarantine + {counts['rows_refused']} refused")
 
 
-def _rebuild_step(result: LandingResult, root: Path, warehouse: Path, rebuild: str) -> str:
+def _rebuild_step(result: LandingResult, root: Path, state: Path, warehouse: Path,
+                  rebuild: str) -> str:
     """What to run after landing version N > 1, saying truly what the warehouse holds."""
     wave = f"{result.instrument} {result.wave}"
     try:
-        built = built_version(warehouse, root, result.instrument, result.wave)
+        built = built_version(warehouse, root, state, result.instrument, result.wave)
     except duckdb.Error as error:
         return (f"{rebuild}  (builds version {result.version}; {warehouse} could not be read "
                 f"to tell which version it holds: {error})")
@@ -38,7 +41,8 @@ def _rebuild_step(result: LandingResult, root: Path, warehouse: Path, rebuild: s
             f"with version {result.version}; quarantined rows: marts.dq_quarantine)")
 
 
-def _next_steps(result: LandingResult, root: Path, warehouse: Path) -> list[str]:
+def _next_steps(result: LandingResult, root: Path, state: Path,
+                warehouse: Path) -> list[str]:
     steps = []
     waves = root / "waves.csv" if (root / "waves.csv").exists() else spec.SEEDS / "waves.csv"
     if not any(r["survey"] == result.instrument and r["wave_year"] == str(result.wave)
@@ -50,13 +54,13 @@ def _next_steps(result: LandingResult, root: Path, warehouse: Path) -> list[str]
     rebuild = f".venv/bin/observatoire run --wave {result.wave} --rebuild"
     if result.version > 1:
         # past waves are immutable in the warehouse: a new version is only read on purpose
-        return steps + [_rebuild_step(result, root, warehouse, rebuild)]
-    return steps + ["make run  (builds the new wave; quarantined rows: marts.dq_quarantine)",
+        return [*steps, _rebuild_step(result, root, state, warehouse, rebuild)]
+    return [*steps, "make run  (builds the new wave; quarantined rows: marts.dq_quarantine)",
                     f"if the warehouse already holds {result.instrument} {result.wave} (e.g. from "
                     f"a synthetic file moved out of raw/): {rebuild}"]
 
 
-def report(result: LandingResult, root: Path, max_warnings: int,
+def report(result: LandingResult, root: Path, state: Path, max_warnings: int,
            warehouse: Path = Path("data/warehouse.duckdb")) -> None:
     print(f"codebook: {result.codebook}")
     for note in result.notes:
@@ -77,8 +81,10 @@ def report(result: LandingResult, root: Path, max_warnings: int,
     print(f"LANDED version {result.version} -> {result.landed} ({result.status})")
     for path in result.archived:
         print(f"archived previous version -> {path}")
-    print(f"manifest: {root / 'landing_manifest.csv'}")
-    for step in _next_steps(result, root, warehouse):
+    manifest = state / store.MANIFEST
+    shown = manifest.relative_to(Path.cwd()) if manifest.is_relative_to(Path.cwd()) else manifest
+    print(f"manifest: {shown}")
+    for step in _next_steps(result, root, state, warehouse):
         print(f"next: {step}")
 
 
@@ -92,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--codebook", type=Path, help="codebook to land with the file "
                         "(default: the one already at <landing-root>/codebooks/)")
     parser.add_argument("--landing-root", type=Path, default=Path("seeds"),
-                        help="folder holding raw/, codebooks/, archive/ (default: seeds)")
+                        help="folder holding raw/ and codebooks/ (default: seeds)")
+    parser.add_argument("--state-root", type=Path,
+                        help="folder for the manifest and archive/ (default: data/landing "
+                        "beside the landing root's folder)")
     parser.add_argument("--max-warnings", type=int, default=20, help="warnings listed (20)")
     parser.add_argument("--warehouse", type=Path, default=Path(os.environ.get(
         "OBSERVATOIRE_WAREHOUSE", "data/warehouse.duckdb")), help="built warehouse, read to "
@@ -101,14 +110,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"landing {args.instrument} {args.wave}: {args.file} -> {args.landing_root}")
     try:
-        result = land(args.file, args.instrument, args.wave, args.landing_root, args.codebook)
+        state = args.state_root or landing_state_root(args.landing_root)
+        result = land(args.file, args.instrument, args.wave, args.landing_root, args.codebook,
+                      state_root=state)
     except LandingError as error:
         print(_counts(error.counts))
         print(f"REFUSED: nothing under {args.landing_root} was changed", file=sys.stderr)
         print(f"LandingError: {error}", file=sys.stderr)
         return 1
     print(f"read: {result.source_description}")
-    report(result, args.landing_root, args.max_warnings, args.warehouse)
+    report(result, args.landing_root, state, args.max_warnings, args.warehouse)
     return 0
 
 

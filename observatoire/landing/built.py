@@ -40,22 +40,25 @@ select
 """
 
 
-def _versions(root: Path, instrument: str, wave: int) -> list[tuple[int, Path, int]]:
-    """(version, canonical file, rows) of every landed version still on disk, newest first."""
-    rows = [r for r in store.read_manifest(root)
+def _versions(root: Path, state: Path, instrument: str,
+              wave: int) -> list[tuple[int, Path, int]]:
+    """(version, canonical file, rows) of every landed version still on disk, newest first:
+    the current one in the landing root's raw/, earlier ones in the state root's archive/."""
+    rows = [r for r in store.read_manifest(state)
             if r["instrument"] == instrument and int(r["wave"]) == wave]
     newest = max((int(r["version"]) for r in rows), default=0)
     out = []
     for row in sorted(rows, key=lambda r: -int(r["version"])):
         version = int(row["version"])
         path = store.raw_path(root, instrument, wave) if version == newest else \
-            store.archive_path(root, instrument, wave, version)
+            store.archive_path(state, instrument, wave, version)
         if path.is_file():
             out.append((version, path, int(row["rows"])))
     return out
 
 
-def built_version(warehouse: Path, root: Path, instrument: str, wave: int) -> int | None:
+def built_version(warehouse: Path, root: Path, state: Path, instrument: str,
+                  wave: int) -> int | None:
     """The landed version of `instrument` `wave` the warehouse holds: NOT_BUILT (None) when
     the warehouse or the wave is absent, UNKNOWN (0) when no landed version matches.
     Raises duckdb.Error when the warehouse cannot be read (e.g. a build holds it)."""
@@ -76,7 +79,7 @@ def built_version(warehouse: Path, root: Path, instrument: str, wave: int) -> in
             "where survey = ? and wave_year = ?", [instrument, wave]).fetchone()[0]
         if not held:
             return NOT_BUILT
-        for version, path, rows in _versions(Path(root), instrument, wave):
+        for version, path, rows in _versions(Path(root), Path(state), instrument, wave):
             if rows != held:
                 continue
             differing = con.execute(_DIFFERENCE, {"survey": instrument, "wave": wave,

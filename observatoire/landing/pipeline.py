@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from observatoire import spec
+from observatoire.conventions import landing_state_root
 from observatoire.landing import store
 from observatoire.landing.issues import Issue, refuse
 from observatoire.landing.readers import describe, read_table
@@ -94,20 +96,54 @@ def _summary(issues: list[Issue]) -> str:
 
 
 def land(source: Path | str, instrument: str, wave: int, landing_root: Path | str = "seeds",
-         codebook: Path | str | None = None, now: datetime | None = None) -> LandingResult:
-    """Land one received file; raise LandingError (and change nothing) when it is refused."""
+         codebook: Path | str | None = None, now: datetime | None = None,
+         state_root: Path | str | None = None) -> LandingResult:
+    """Land one received file; raise LandingError (and change nothing) when it is refused.
+    The landed file and its codebook go under `landing_root` (raw/, codebooks/); the manifest
+    and the archived versions under `state_root` (default: conventions.landing_state_root,
+    `data/landing/` for `seeds/`)."""
     source, root = Path(source), Path(landing_root)
-    given = Path(codebook) if codebook is not None else None
+    state = Path(state_root) if state_root is not None else landing_state_root(root)
+    wave = _check_request(source, instrument, wave, root)
+    book, book_bytes = _load_codebook(root, instrument, wave,
+                                      Path(codebook) if codebook is not None else None,
+                                      source.name)
+    result, data = _normalise(source, instrument, wave, root, book)
+    with store.locked(root):
+        _refuse_other_files(root, result)
+        manifest = store.read_manifest(state)
+        current = store.current_row(manifest, instrument, wave)
+        previous = int(current["version"]) if current else int(result.landed.exists())
+        book_changed = (not result.codebook.exists()
+                        or result.codebook.read_bytes() != book_bytes)
+        if not book_changed and _same_content(result, data, current, previous):
+            return result
+        result.version = previous + 1
+        writes = _archive(result, state, previous, book_changed)
+        writes += [(result.landed, data)] + ([(result.codebook, book_bytes)] if book_changed
+                                            else [])
+        row = _manifest_row(result, state, data, book_bytes, now)
+        writes.append((state / store.MANIFEST, store.manifest_bytes([*manifest, row])))
+        store.commit(Path(os.path.commonpath([root.resolve(), state.resolve()])), writes)
+    return result
+
+
+def _check_request(source: Path, instrument: str, wave: int, root: Path) -> int:
+    """The wave as an int, once the instrument, the wave and the landing root are valid."""
     if not INSTRUMENT.match(instrument):
         raise refuse(source.name, None, None, f"instrument {instrument!r} must be lowercase "
                      "letters only (it names the landed file <instrument>_<wave>.csv)")
     if not 1900 <= int(wave) <= 2999:
         raise refuse(source.name, None, None, f"wave {wave!r} is not a 4-digit year")
-    wave = int(wave)
     if not root.is_dir():
         raise refuse(source.name, None, None, f"landing root {root} is not a folder")
-    book, book_bytes = _load_codebook(root, instrument, wave, given, source.name)
+    return int(wave)
 
+
+def _normalise(source: Path, instrument: str, wave: int, root: Path,
+               book: spec.Codebook) -> tuple[LandingResult, bytes]:
+    """Read and check the received file against the codebook: the result to report (version
+    still 1) and the canonical file's bytes."""
     table = read_table(source, set(canonical_columns(book)) | WAVE_COLUMNS)
     check_file_name(source.name, wave, len(table.rows))
     if not table.rows:
@@ -119,64 +155,75 @@ def land(source: Path | str, instrument: str, wave: int, landing_root: Path | st
     rows = canonical_rows(table, positions, book)
     issues = row_issues(source.name, rows, book)
     flagged = {i.row for i in issues}
-    data = store.csv_bytes(canonical_columns(book), rows)
-    digest, source_bytes = store.sha256_bytes(data), source.read_bytes()
-    target, book_target = store.raw_path(root, instrument, wave), store.codebook_path(
-        root, instrument, wave)
     result = LandingResult(
-        "landed_with_warnings" if issues else "landed", instrument, wave, 1, source, target,
-        book_target, describe(table), len(rows), len(rows) - len(flagged), len(flagged),
+        "landed_with_warnings" if issues else "landed", instrument, wave, 1, source,
+        store.raw_path(root, instrument, wave), store.codebook_path(root, instrument, wave),
+        describe(table), len(rows), len(rows) - len(flagged), len(flagged),
         warnings=label_warnings + issues, notes=table.notes, message=_summary(issues))
     if table.blank_rows:  # recorded in the manifest's message too
         result.skipped.append(blank_rows_warning(source.name, table.blank_rows))
         result.message = f"{result.skipped[-1]}; {result.message}"
+    return result, store.csv_bytes(canonical_columns(book), rows)
 
-    with store.locked(root):
-        others = [p for p in sorted((root / "raw").glob(f"{instrument}_{wave}*.csv"))
-                  if p != target and (m := spec.RAW_NAME.match(p.name))
-                  and (m["instrument"], m["wave"]) == (instrument, str(wave))]
-        if others:
-            raise refuse(source.name, None, None, f"{others[0]} already holds {instrument} "
-                         f"{wave} and dbt reads every file in raw/: move it out of raw/ "
-                         "before landing", len(rows))
-        manifest = store.read_manifest(root)
-        current = store.current_row(manifest, instrument, wave)
-        previous = int(current["version"]) if current else int(target.exists())
-        book_changed = not book_target.exists() or book_target.read_bytes() != book_bytes
-        if target.exists() and not book_changed and \
-                store.sha256_bytes(target.read_bytes()) == digest:
-            result.status, result.version = "unchanged", max(previous, 1)
-            same = "the same file" if current and current["source_sha256"] == \
-                store.sha256_bytes(source_bytes) else "the same content"
-            when = f" landed at {current['landed_at']}" if current else ""
-            result.message = f"{same} as version {result.version}{when}: nothing to do"
-            return result
 
-        result.version = previous + 1
-        writes = []
-        if target.exists():
-            result.archived.append(store.archive_path(root, instrument, wave, previous))
-            writes.append((result.archived[-1], target.read_bytes()))
-        if book_changed and book_target.exists():
-            result.archived.append(store.archive_path(root, instrument, wave, previous, True))
-            writes.append((result.archived[-1], book_target.read_bytes()))
-        for path in result.archived:
-            if path.exists():
-                raise refuse(source.name, None, None, f"{path} already exists: the archive is "
-                             "never overwritten; check the manifest", len(rows))
-        writes += [(target, data)] + ([(book_target, book_bytes)] if book_changed else [])
-        landed_at = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        manifest.append({
-            "landed_at": landed_at, "instrument": instrument, "wave": wave,
-            "version": result.version, "status": result.status, "file_name": target.name,
-            "sha256": digest, "size_bytes": len(data), "rows": len(rows), **result.counts,
-            "source_file": source.name, "source_format": result.source_description,
-            "source_sha256": store.sha256_bytes(source_bytes),
-            "source_size_bytes": len(source_bytes),
-            "codebook_sha256": store.sha256_bytes(book_bytes),
-            "archived_previous": " ".join(str(p.relative_to(root)) for p in result.archived),
-            "message": result.message,
-        })
-        writes.append((root / store.MANIFEST, store.manifest_bytes(manifest)))
-        store.commit(root, writes)
-    return result
+def _refuse_other_files(root: Path, result: LandingResult) -> None:
+    """Refuse when raw/ holds another file of the same instrument and wave: dbt reads them all."""
+    instrument, wave = result.instrument, result.wave
+    others = [p for p in sorted((root / "raw").glob(f"{instrument}_{wave}*.csv"))
+              if p != result.landed and (m := spec.RAW_NAME.match(p.name))
+              and (m["instrument"], m["wave"]) == (instrument, str(wave))]
+    if others:
+        raise refuse(result.source.name, None, None, f"{others[0]} already holds {instrument} "
+                     f"{wave} and dbt reads every file in raw/: move it out of raw/ "
+                     "before landing", result.rows_in)
+
+
+def _same_content(result: LandingResult, data: bytes, current: dict | None,
+                  previous: int) -> bool:
+    """True (and the result says `unchanged`) when the landed file already holds `data`."""
+    if not result.landed.exists() or store.sha256_bytes(result.landed.read_bytes()) != \
+            store.sha256_bytes(data):
+        return False
+    result.status, result.version = "unchanged", max(previous, 1)
+    same = "the same file" if current and current["source_sha256"] == \
+        store.sha256_bytes(result.source.read_bytes()) else "the same content"
+    when = f" landed at {current['landed_at']}" if current else ""
+    result.message = f"{same} as version {result.version}{when}: nothing to do"
+    return True
+
+
+def _archive(result: LandingResult, state: Path, previous: int,
+             book_changed: bool) -> list[tuple[Path, bytes]]:
+    """Writes that archive the version replaced (and its codebook when it changes)."""
+    writes = []
+    if result.landed.exists():
+        result.archived.append(store.archive_path(state, result.instrument, result.wave,
+                                                  previous))
+        writes.append((result.archived[-1], result.landed.read_bytes()))
+    if book_changed and result.codebook.exists():
+        result.archived.append(store.archive_path(state, result.instrument, result.wave,
+                                                  previous, True))
+        writes.append((result.archived[-1], result.codebook.read_bytes()))
+    for path in result.archived:
+        if path.exists():
+            raise refuse(result.source.name, None, None, f"{path} already exists: the archive "
+                         "is never overwritten; check the manifest", result.rows_in)
+    return writes
+
+
+def _manifest_row(result: LandingResult, state: Path, data: bytes, book_bytes: bytes,
+                  now: datetime | None) -> dict[str, object]:
+    source_bytes = result.source.read_bytes()
+    return {
+        "landed_at": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "instrument": result.instrument, "wave": result.wave, "version": result.version,
+        "status": result.status, "file_name": result.landed.name,
+        "sha256": store.sha256_bytes(data), "size_bytes": len(data), "rows": result.rows_in,
+        **result.counts,
+        "source_file": result.source.name, "source_format": result.source_description,
+        "source_sha256": store.sha256_bytes(source_bytes),
+        "source_size_bytes": len(source_bytes),
+        "codebook_sha256": store.sha256_bytes(book_bytes),
+        "archived_previous": " ".join(str(p.relative_to(state)) for p in result.archived),
+        "message": result.message,
+    }

@@ -1,4 +1,5 @@
-"""The landing root on disk: canonical files, archived versions and the landing manifest.
+"""The landing on disk: canonical files (landing root, `seeds/`), archived versions and the
+landing manifest (state root, `data/landing/`).
 
 Every write is atomic (a hidden temporary file in the same folder, then os.replace) and a
 landing's writes are undone together if one fails. Landings into one root are serialised by
@@ -12,7 +13,7 @@ import fcntl
 import hashlib
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def read_manifest(root: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def manifest_bytes(rows: list[dict[str, object]]) -> bytes:
+def manifest_bytes(rows: Sequence[Mapping[str, object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, MANIFEST_COLUMNS, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
@@ -93,14 +94,15 @@ def _write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
 def commit(root: Path, writes: list[tuple[Path, bytes]]) -> None:
-    """Write every (path, bytes) atomically, in order; on failure restore what was there."""
+    """Write every (path, bytes) atomically, in order; on failure restore what was there.
+    Missing folders under root are created (and removed again on failure)."""
     undo: list[tuple[Path, bytes | None]] = []
     created: list[Path] = []
     try:

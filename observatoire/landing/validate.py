@@ -177,7 +177,8 @@ def canonical_rows(table: Table, positions: dict[str, int], codebook: Codebook) 
         stamps = []
         for column in ("started_at", "ended_at"):
             text = row[positions[column]]
-            stamps.append(format_timestamp(parse_timestamp(text)) if text else "")
+            stamp = parse_timestamp(text) if text else None
+            stamps.append(format_timestamp(stamp) if stamp is not None else "")
         out.append([row[positions["respondent_id"]], str(r), *stamps,
                     *(canonical_number(row[i]) for i in answers)])
     return out
@@ -185,7 +186,7 @@ def canonical_rows(table: Table, positions: dict[str, int], codebook: Codebook) 
 
 def row_issues(name: str, rows: list[list[str]], codebook: Codebook) -> list[Issue]:
     """What the warehouse will quarantine: codes outside the codebook, duplicate ids."""
-    checks = []
+    checks: list[tuple[str, set[str] | None, str]] = []
     for q in codebook.questions:
         for column in q.columns():
             if q.qtype == "multi":
@@ -196,7 +197,8 @@ def row_issues(name: str, rows: list[list[str]], codebook: Codebook) -> list[Iss
                 codes = [o.code for o in q.options]
                 checks.append((column, set(codes), "code {!r} is not in the codebook ("
                                + ", ".join(codes) + ")"))
-    issues, seen = [], {}
+    issues: list[Issue] = []
+    seen: dict[str, int] = {}
     for row in rows:
         r = int(row[1])  # source_row: the row in the received file
         first = seen.setdefault(row[0], r)

@@ -78,7 +78,7 @@ def french_excel_csv(header: list[str], rows: Rows, wave: int = WAVE) -> bytes:
         cells[2], cells[3] = _french_date(cells[2]), _french_date(cells[3])
         if cells[score]:
             cells[score] += ",0"
-        out.append([str(wave)] + cells[:1] + cells[2:] + [""])
+        out.append([str(wave), *cells[:1], *cells[2:], ""])
     out.append([""] * len(out_header))
     return to_csv(out_header, out, ";", "cp1252")
 

@@ -1,0 +1,117 @@
+"""A new user's refresh leaves the source tree as they left it.
+
+On a clean clone of the repository (its committed state), the user lands a 2025 wave of the
+professional survey — its file, its codebook, its published figures and a row in
+`seeds/waves.csv`, the four things they add on purpose — then runs the refresh
+(`observatoire run`). Afterwards `git status` lists exactly those four changes: neither the
+landing command nor the run wrote anything else into the tracked tree (`seeds/`,
+`expectations/`, ...). Runtime state (landing manifest, warehouse, Great Expectations run
+products, reports) belongs under the git-ignored `data/`.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from observatoire.spec import PROJECT_ROOT
+from tests.conftest import query
+
+WAVE = 2025
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, text=True,
+                          capture_output=True).stdout
+
+
+def _received_file(clone: Path, dest: Path) -> Path:
+    """The shipped 2024 professional file as if received for 2025 (timestamps in 2025: the
+    landing refuses a `started_at` outside the wave year)."""
+    source = clone / "seeds" / "raw" / "pro_2024__synthetic.csv"
+    with open(source, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    stamps = [header.index("started_at"), header.index("ended_at")]
+    for row in rows[1:]:
+        for i in stamps:
+            row[i] = row[i].replace("2024-", f"{WAVE}-", 1)
+    with open(dest, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    return dest
+
+
+def _add_configuration(clone: Path) -> None:
+    """What the user writes by hand: the wave's codebook, its published figures (the 2024
+    professional figures: the same answers give the same figures) and its row in
+    seeds/waves.csv."""
+    seeds = clone / "seeds"
+    with open(seeds / "published" / "published_figures_2024.csv", newline="",
+              encoding="utf-8") as handle:
+        figures = [f for f in csv.DictReader(handle) if f["survey"] == "pro"]
+    with open(seeds / "published" / f"published_figures_{WAVE}.csv", "w", newline="",
+              encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(figures[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**f, "wave_year": str(WAVE)} for f in figures)
+    with open(seeds / "codebooks" / "pro_2024.csv", newline="", encoding="utf-8") as handle:
+        book = list(csv.DictReader(handle))
+    with open(seeds / "codebooks" / f"pro_{WAVE}.csv", "w", newline="",
+              encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(book[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**row, "wave_year": str(WAVE)} for row in book)
+    with open(seeds / "waves.csv", newline="", encoding="utf-8") as handle:
+        waves = list(csv.DictReader(handle))
+    template = next(w for w in waves if w["survey"] == "pro")
+    waves.append({**template, "wave_year": str(WAVE),
+                  **{k: template[k].replace("2024-", f"{WAVE}-")
+                     for k in ("fieldwork_start", "fieldwork_end", "publication_date")}})
+    with open(seeds / "waves.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(waves[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(waves)
+
+
+def test_landing_and_refresh_write_only_what_the_user_added(tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(PROJECT_ROOT), str(clone)], check=True)
+    assert _git(clone, "status", "--porcelain") == ""
+    env = {**os.environ, "PYTHONPATH": str(clone), "DBT_PROFILES_DIR": str(clone),
+           "DAGSTER_HOME": str(clone / "data" / "dagster_home"),
+           # npm packages of the Data Docs, installed outside the clone (not tracked either)
+           "OBSERVATOIRE_VENDOR_DIR": str(PROJECT_ROOT / "vendor")}
+    env.pop("OBSERVATOIRE_WAREHOUSE", None)
+
+    _add_configuration(clone)
+    received = _received_file(clone, tmp_path / f"Barometre_IA_pro_{WAVE}.csv")
+    landing = subprocess.run(
+        [sys.executable, "-m", "observatoire.landing", str(received), "--instrument", "pro",
+         "--wave", str(WAVE)], cwd=clone, env=env, text=True, capture_output=True)
+    assert landing.returncode == 0, landing.stdout + landing.stderr
+    assert "manifest: data/landing/landing_manifest.csv" in landing.stdout
+    # the synthetic 2024 file was copied with its respondents: landed as it came
+    assert (clone / "data" / "landing" / "landing_manifest.csv").is_file()
+
+    run = subprocess.run([sys.executable, "-m", "observatoire.cli", "run"], cwd=clone, env=env,
+                         text=True, capture_output=True)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    # the refresh built the new wave (same answers as 2024: the same number of figures)
+    counts = dict(query(clone / "data" / "warehouse.duckdb",
+                        "select wave_year, count(*) from marts.fct_indicator "
+                        "where survey = 'pro' group by 1"))
+    assert counts[WAVE] == counts[2024] > 0
+
+    status = sorted(_git(clone, "status", "--porcelain", "--untracked-files=all").splitlines())
+    added = sorted([
+        f"?? seeds/codebooks/pro_{WAVE}.csv",
+        f"?? seeds/published/published_figures_{WAVE}.csv",
+        f"?? seeds/raw/pro_{WAVE}.csv",
+        " M seeds/waves.csv",
+    ])
+    # outside the Great Expectations project first (the landing and dbt), then everywhere
+    assert [line for line in status if not line[3:].startswith("expectations/")] == added
+    assert status == added, [line for line in status if line not in added]

@@ -314,7 +314,7 @@ def test_blank_rows_are_skipped_wherever_they_are_and_named(root, tmp_path, blan
     naming them; the other rows keep their row number in the received file."""
     header, rows = mc.small_wave(6)
     blank = blank and [""] * len(header)
-    received = rows[:2] + [blank] + rows[2:] + [blank]  # blank rows 3 and 8
+    received = [*rows[:2], blank, *rows[2:], blank]  # blank rows 3 and 8
     source = write(tmp_path / "in", "pro_2025.csv", mc.to_csv(header, received))
     result = land(source, "pro", 2025, root)
     assert result.status == "landed"

@@ -113,7 +113,7 @@ def test_standard_error_matches_plain_numpy(shipped_warehouse, public_poll, indi
 
 def test_linearised_below_kish_where_margins_predict_the_answer(shipped_warehouse, public_poll):
     weights, dummies = public_poll
-    in_domain, y = _domain(shipped_warehouse, weights.index, "good_ai_knowledge", "all", "all")
+    _in_domain, y = _domain(shipped_warehouse, weights.index, "good_ai_knowledge", "all", "all")
     # the raking dummies explain part of the answer: weighted R² of y on them, by lstsq
     root = np.sqrt(weights.to_numpy())
     beta, *_ = np.linalg.lstsq(root[:, None] * dummies, root * y, rcond=None)
@@ -160,7 +160,7 @@ def test_one_margin_is_post_stratification_closed_form():
     """Raking on one variable is post-stratification: e_i = u_i minus the mean of u in i's
     stratum (weighted by the weights before raking, here 1), so the variance is
     n/(n-1) Σ (w_i e_i - mean(w e))², as survey's postStratify branch of svyrecvar."""
-    sex, age, weights, y = _sample()
+    _sex, age, weights, y = _sample()
     n = weights.size
     cells = [[f"age={a}"] for a in age]
     estimates, variances = domain_ratio_variances(

@@ -61,7 +61,8 @@ def _only_2024(seeds) -> None:
 
 
 def _configure(seeds) -> None:
-    rows = list(csv.DictReader(open(seeds / "codebooks" / "pro_2024.csv", encoding="utf-8")))
+    with open(seeds / "codebooks" / "pro_2024.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
     with open(seeds / "codebooks" / f"pro_{YEAR}.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()

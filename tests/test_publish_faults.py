@@ -72,7 +72,7 @@ def _state(published: Path) -> tuple[str, str, set[str]]:
     snapshot = published / publisher.SNAPSHOT_NAME
     run_id = publisher.snapshot_info(snapshot)["run_id"]
     publisher.check_snapshot(snapshot)  # opens, every published table readable
-    target = os.readlink(published / publisher.PARQUET_NAME)
+    target = str((published / publisher.PARQUET_NAME).readlink())
     files = {p.name for p in (published / target).iterdir()}
     return run_id, target, files
 
@@ -80,7 +80,7 @@ def _state(published: Path) -> tuple[str, str, set[str]]:
 def _leftovers(published: Path, previous: str) -> list[str]:
     """Entries a finished publish should not leave: anything but the snapshot, the link, the
     lock file, the linked export and the `previous` export (kept for readers listing it)."""
-    current = os.readlink(published / publisher.PARQUET_NAME)
+    current = str((published / publisher.PARQUET_NAME).readlink())
     allowed = {publisher.SNAPSHOT_NAME, publisher.PARQUET_NAME, publisher.LOCK_NAME, current,
                previous}
     return sorted(p.name for p in published.iterdir() if p.name not in allowed)
@@ -131,13 +131,13 @@ def test_stale_lock_of_a_killed_publisher_does_not_block(shipped_warehouse, firs
         "fcntl.flock(h, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(600)\n")],
         stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
-    with open(published / publisher.LOCK_NAME) as handle:  # held: a second locker must wait
-        with pytest.raises(BlockingIOError):
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    # held: a second locker must wait
+    with open(published / publisher.LOCK_NAME) as handle, pytest.raises(BlockingIOError):
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     holder.kill()
     holder.wait(timeout=30)
     assert (published / publisher.LOCK_NAME).exists()
-    previous = os.readlink(published / publisher.PARQUET_NAME)
+    previous = str((published / publisher.PARQUET_NAME).readlink())
     started = time.monotonic()
     _publish(shipped_warehouse, published, "after_stale_lock")
     assert time.monotonic() - started < 120

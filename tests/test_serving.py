@@ -76,7 +76,7 @@ def server():
     # Not under pytest's tmp (mode 0700): as root the server runs as a system user that must
     # traverse the folder.
     home = Path(tempfile.mkdtemp(prefix="observatoire-pg-test-"))
-    os.chmod(home, 0o711)
+    home.chmod(0o711)
     endpoint = Endpoint.from_env(default_root=home / "pg", port=_free_port(), dsn=None)
     saved = os.environ.get(ENV_BI_PASSWORD)
     os.environ[ENV_BI_PASSWORD] = BI_PASSWORD
@@ -127,9 +127,9 @@ def test_readme_queries_run_on_the_duckdb_snapshot(snapshot, shipped_warehouse):
     assert len(queries) == 3
     share, waves, reconciliation = (_duckdb_rows(snapshot, q) for q in queries)
     # independent expectations: the build warehouse's own rows, and the seeds
-    expected = {s: v for s, v in _duckdb_rows(
+    expected = dict(_duckdb_rows(
         shipped_warehouse, "select segment_value, value from marts.fct_indicator "
-        "where wave_year = 2024 and indicator_id = 'ai_tried' and segment_type = 'profession'")}
+        "where wave_year = 2024 and indicator_id = 'ai_tried' and segment_type = 'profession'"))
     assert [r[0] for r in share] == sorted(expected)
     for segment, pct, *_ in share:
         if expected[segment] is not None:
@@ -288,7 +288,7 @@ def test_server_listens_on_127_0_0_1_only(server, served):
 def _release_b(snapshot: Path, dest: Path) -> tuple:
     """A second release: half the figures and reconciliation rows, another run id."""
     shutil.copyfile(snapshot, dest)
-    os.chmod(dest, 0o644)
+    dest.chmod(0o644)
     with duckdb.connect(str(dest)) as con:
         con.execute("delete from marts.fct_indicator where indicator_id in (select distinct "
                     "indicator_id from marts.fct_indicator order by 1 limit 10)")
@@ -321,7 +321,7 @@ def test_reader_in_a_loop_during_reloads_sees_only_whole_releases(server, served
                 while not stop.is_set():
                     state = con.execute(STATE).fetchone()
                     seen[state] = seen.get(state, 0) + 1
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     reader = threading.Thread(target=read_in_a_loop)

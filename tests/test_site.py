@@ -324,7 +324,7 @@ def test_provenance_and_significance_contract(site, tmp_path):
     `is_significant_95` claims nothing either (the columns the 2025-wave work adds)."""
     snapshot = tmp_path / "snapshot.duckdb"
     shutil.copyfile(site.snapshot, snapshot)
-    os.chmod(snapshot, stat.S_IRUSR | stat.S_IWUSR)
+    snapshot.chmod(stat.S_IRUSR | stat.S_IWUSR)
     with duckdb.connect(str(snapshot)) as con:
         for table in ("marts.fct_indicator", "marts.fct_indicator_trend"):
             con.execute(f"alter table {table} add column provenance varchar default 'measured'")
@@ -451,7 +451,7 @@ def test_asset_builds_from_the_snapshot_and_a_failure_keeps_the_previous_site(si
         assert first.success, first.failures
         link = settings.site_path
         assert link.is_symlink() and (link / "index.html").is_file()
-        before = os.readlink(link)
+        before = link.readlink()
         meta = instance.get_latest_materialization_event(SITE_KEY).asset_materialization.metadata
         assert meta["pages"].value == 26 and meta["indicators"].value == 42
         themes = settings.root / "seeds" / "site_themes.csv"
@@ -459,6 +459,6 @@ def test_asset_builds_from_the_snapshot_and_a_failure_keeps_the_previous_site(si
                           encoding="utf-8")
         failed = refresh(["2024"], instance=instance, settings=settings, assets=[SITE_KEY])
     assert not failed.success
-    assert os.readlink(link) == before and (link / "index.html").is_file()
+    assert link.readlink() == before and (link / "index.html").is_file()
     assert not [p for p in link.parent.iterdir() if p.name.startswith(".site-")
                 and p.resolve() != link.resolve()]

@@ -27,7 +27,7 @@ def _wave_variances(raked: pd.DataFrame, members: pd.DataFrame,
     domains = members.merge(segments, on="respondent_key").merge(
         types, on=["indicator_id", "segment_type"])
     if domains.empty:
-        return pd.DataFrame(columns=KEYS + ["base_n", "estimate", "linearised_variance"])
+        return pd.DataFrame(columns=[*KEYS, "base_n", "estimate", "linearised_variance"])
     number = domains.groupby(KEYS, sort=True).ngroup().to_numpy()
     value = np.where(domains["unit"] == "share", domains["is_numerator"].astype(float),
                      domains["numeric_value"].astype(float))

@@ -57,6 +57,12 @@ def _versions(root: Path, state: Path, instrument: str,
     return out
 
 
+def _count(con, query: str, params: object = None) -> int:
+    """The single count a `select count(*) ...` query returns."""
+    row = con.execute(query, params).fetchone()
+    return int(row[0]) if row else 0
+
+
 def built_version(warehouse: Path, root: Path, state: Path, instrument: str,
                   wave: int) -> int | None:
     """The landed version of `instrument` `wave` the warehouse holds: NOT_BUILT (None) when
@@ -68,22 +74,21 @@ def built_version(warehouse: Path, root: Path, state: Path, instrument: str,
     if not warehouse.is_file():
         return NOT_BUILT
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        present = con.execute(
+        present = _count(con,
             "select count(*) from information_schema.tables where table_schema = 'staging' "
-            "and table_name in ('stg_landed__responses', 'stg_landed__respondents')"
-        ).fetchone()[0]
+            "and table_name in ('stg_landed__responses', 'stg_landed__respondents')")
         if present < 2:
             return NOT_BUILT
-        held = con.execute(
+        held = _count(con,
             "select count(*) from staging.stg_landed__respondents "
-            "where survey = ? and wave_year = ?", [instrument, wave]).fetchone()[0]
+            "where survey = ? and wave_year = ?", [instrument, wave])
         if not held:
             return NOT_BUILT
         for version, path, rows in _versions(Path(root), Path(state), instrument, wave):
             if rows != held:
                 continue
-            differing = con.execute(_DIFFERENCE, {"survey": instrument, "wave": wave,
-                                                  "path": str(path)}).fetchone()[0]
+            differing = _count(con, _DIFFERENCE, {"survey": instrument, "wave": wave,
+                                                  "path": str(path)})
             if differing == 0:
                 return version
     return UNKNOWN

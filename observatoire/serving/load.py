@@ -106,9 +106,16 @@ def dbt_docs(manifest: Path | None) -> dict[str, tuple[str, dict[str, str]]]:
         for name, n in relations}
 
 
+def _one(row: tuple | None) -> tuple:
+    """The row of a query that always returns one (a one-row metadata table)."""
+    if row is None:
+        raise ValueError("expected one row, got none")
+    return row
+
+
 def _release_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """(relation in the snapshot, served name) of every table the snapshot publishes."""
-    tables = con.execute(f"select tables from {publisher.META_TABLE}").fetchone()[0]
+    (tables,) = _one(con.execute(f"select tables from {publisher.META_TABLE}").fetchone())
     return [*zip(tables, publisher.short_names(tables), strict=True),
             (publisher.META_TABLE, INFO_TABLE)]
 
@@ -152,7 +159,7 @@ def _stage(snapshot: Path, con: psycopg.Connection, release: str,
     result = LoadResult(schema=SERVED_SCHEMA, release=release, tables={})
     with duckdb.connect(str(snapshot), read_only=True) as src, con.cursor() as cur:
         info = dict(zip([c[0] for c in src.execute(f"describe {publisher.META_TABLE}").fetchall()],
-                        src.execute(f"select * from {publisher.META_TABLE}").fetchone(),
+                        _one(src.execute(f"select * from {publisher.META_TABLE}").fetchone()),
                         strict=True))
         result.published_at, result.run_id = str(info["published_at"]), str(info["run_id"])
         cur.execute(sql.SQL("create schema {}").format(sql.Identifier(release)))
@@ -264,4 +271,5 @@ def served_release(conninfo: str) -> dict | None:
             return None
         cur = con.execute(sql.SQL("select * from {}").format(
             sql.Identifier(SERVED_SCHEMA, INFO_TABLE)))
-        return dict(zip([c.name for c in cur.description], cur.fetchone(), strict=True))
+        return dict(zip([c.name for c in cur.description or []], _one(cur.fetchone()),
+                        strict=True))

@@ -25,7 +25,6 @@ if that role exists there.
 
 from __future__ import annotations
 
-import glob
 import logging
 import os
 import pwd
@@ -34,6 +33,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -78,7 +78,7 @@ def bindir() -> Path:
         out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True,
                              check=False).stdout.strip()
         candidates.append(Path(out))
-    candidates += sorted((Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin")),
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"),
                          key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
                          reverse=True)
     for candidate in candidates:
@@ -94,7 +94,7 @@ def write_secret(path: Path, value: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
-    os.chmod(path, 0o600)
+    path.chmod(0o600)
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ class Endpoint:
     def from_env(cls, default_root: Path | None = None, **overrides) -> Endpoint:
         """Settings from OBSERVATOIRE_PG_* environment variables, then `overrides`; the
         cluster folder defaults to `default_root`, else data/postgres."""
-        values = {
+        values: dict[str, Any] = {
             "root": Path(os.environ.get(ENV_DIR) or default_root
                          or PROJECT_ROOT / "data" / "postgres"),
             "port": int(os.environ.get(ENV_PORT) or DEFAULT_PORT),
@@ -179,7 +179,7 @@ class Endpoint:
         if self.os_user:
             user = pwd.getpwnam(self.os_user)
             os.chown(path, user.pw_uid, user.pw_gid)
-        os.chmod(path, mode)
+        path.chmod(mode)
 
     def running_port(self) -> int:
         """The port the server listens on (postmaster.pid, line 4), else the configured one:
@@ -209,7 +209,7 @@ class Endpoint:
             return False
         self._ensure_os_user()
         self.root.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.root, 0o711)  # the server user traverses it; it lists nothing
+        self.root.chmod(0o711)  # the server user traverses it; it lists nothing
         for role, preset in ((SUPERUSER, None), (OWNER, None),
                              (READER, os.environ.get(ENV_BI_PASSWORD))):
             if not self.password_file(role).exists():
@@ -293,7 +293,7 @@ class Endpoint:
     @staticmethod
     def _apply_rights(con: psycopg.Connection) -> None:
         ident = sql.Identifier
-        statements = [
+        statements: list[sql.SQL | sql.Composed] = [
             # PUBLIC gets CONNECT and TEMPORARY on a new database: take both back.
             sql.SQL("revoke all on database {} from public").format(ident(DATABASE)),
             sql.SQL("grant connect on database {} to {}").format(ident(DATABASE), ident(READER)),

@@ -67,7 +67,7 @@ def _row(fig: dict, lang: str, type_labels: dict) -> dict:
         "base_n": fmt.number(fig["base_n"], lang, 0),
         "change": _change(fig, lang),
         "significance": _significance(fig, text),
-        "comparability": text[comparability] if comparability in text else comparability,
+        "comparability": text.get(comparability, comparability),
         "comparability_note": fig["comparability_note"] or "",
         "notes": notes,
         "is_low_base": bool(fig["is_low_base"]),
@@ -112,7 +112,7 @@ def _chart_spec(figs: list[dict], rows: list[dict], label: str, lang: str) -> di
     axis = {"share": text["percent_axis"], "mean": text["mean_axis"],
             "count": text["count_axis"]}[unit]
     maximum = max(v["high"] if v["high"] is not None else v["value"] for v in values)
-    x_scale = {"domain": [0, 100]} if unit == "share" else {"domain": [0, maximum], "nice": True}
+    x_scale: dict[str, object] = {"domain": [0, 100]} if unit == "share" else {"domain": [0, maximum], "nice": True}
     colour = {"field": "wave", "type": "nominal", "title": text["wave"],
               "sort": [str(w) for w in waves],
               **({"scale": {"range": colours}} if colours else {}),

@@ -233,7 +233,8 @@ class _TableMetric(TableMetricProvider):
         raise NotImplementedError
 
     @metric_value(engine=PandasExecutionEngine)
-    def _pandas(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics,
+    # GX calls metric functions on the class (its own providers name the first argument cls)
+    def _pandas(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics,  # noqa: N805
                 runtime_configuration):
         frame, _, _ = execution_engine.get_compute_domain(
             domain_kwargs=metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE)

@@ -112,7 +112,8 @@ def _chart_spec(figs: list[dict], rows: list[dict], label: str, lang: str) -> di
     axis = {"share": text["percent_axis"], "mean": text["mean_axis"],
             "count": text["count_axis"]}[unit]
     maximum = max(v["high"] if v["high"] is not None else v["value"] for v in values)
-    x_scale: dict[str, object] = {"domain": [0, 100]} if unit == "share" else {"domain": [0, maximum], "nice": True}
+    x_scale: dict[str, object] = {"domain": [0, 100]} if unit == "share" else {
+        "domain": [0, maximum], "nice": True}
     colour = {"field": "wave", "type": "nominal", "title": text["wave"],
               "sort": [str(w) for w in waves],
               **({"scale": {"range": colours}} if colours else {}),

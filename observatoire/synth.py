@@ -41,6 +41,7 @@ def synthesise(wave: int, instrument: str, *, seeds: Path = spec.SEEDS, seed: in
             return [float(w) for w in result.weights]
 
     out = (out_dir or seeds / "raw") / f"{instrument}_{wave}__synthetic.csv"
+    previous = archive_previous(out, seeds) if out_dir is None else None
     unmet = generator.generate(
         seeds / "codebooks" / f"{instrument}_{wave}.csv",
         seeds / "published" / f"published_figures_{wave}.csv",
@@ -54,7 +55,47 @@ def synthesise(wave: int, instrument: str, *, seeds: Path = spec.SEEDS, seed: in
         log(f"  UNMET {target.indicator_id} {target.segment_type}={target.segment_value}: "
             f"target {target.value} [{target.low:g}, {target.high:g}], got {value:.3f}")
     log(f"wrote {out}")
+    if previous is not None:
+        log(f"previous version archived -> {previous}")
+    if out_dir is None and previous is not None:
+        log(rebuild_hint(wave, instrument))
     return unmet
+
+
+def archive_previous(out: Path, seeds: Path) -> Path | None:
+    """Keep the file about to be replaced as `archive/<name>__v<N>.csv` (as the landing keeps
+    earlier versions of a landed file; `archive/` is never read by dbt)."""
+    if not out.exists():
+        return None
+    folder = seeds / "archive"
+    folder.mkdir(parents=True, exist_ok=True)
+    version = 1 + len(list(folder.glob(f"{out.stem}__v*.csv")))
+    target = folder / f"{out.stem}__v{version}.csv"
+    target.write_bytes(out.read_bytes())
+    return target
+
+
+def rebuild_hint(wave: int, instrument: str) -> str:
+    """What to run so that a warehouse already holding the wave reads the new file: past
+    waves are immutable, a run does not recompute them unless asked to."""
+    command = f".venv/bin/observatoire run --wave {wave} --rebuild"
+    try:
+        import duckdb
+
+        from orchestration.resources import ObservatoireSettings
+
+        path = ObservatoireSettings.from_env().warehouse_path
+        if not path.exists():
+            return f"next: make run (no warehouse yet at {path})"
+        with duckdb.connect(str(path), read_only=True) as con:
+            held = con.execute("select count(*) from marts.dim_respondent where wave_year = ? "
+                               "and survey = ?", [wave, instrument]).fetchone()[0]
+        if not held:
+            return "next: make run (the warehouse does not hold this wave yet)"
+        return (f"next: {command}  (the warehouse holds {held} {instrument} {wave} respondents "
+                "from the previous file; `make run` alone keeps them)")
+    except Exception as error:  # noqa: BLE001 - a hint must never fail the generation
+        return f"next: {command}  if the warehouse already holds the wave ({error})"
 
 
 def main(argv: list[str] | None = None) -> int:

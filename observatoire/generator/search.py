@@ -44,8 +44,9 @@ class Search(PolishMixin):
     """Simulated annealing over the answers of n respondents."""
 
     def __init__(self, problem: Problem, n: int, rng: random.Random,
-                 weights: list[float] | None = None):
+                 weights: list[float] | None = None, anchor: list[Answers] | None = None):
         self.p, self.n, self.rng = problem, n, rng
+        self.anchor = self._anchor_order(anchor)
         self.eng = Engine(problem)
         self.position = {q.question_id: i for i, q in enumerate(problem.codebook.questions)}
         self.prefix = {q.question_id: [x.question_id for x in problem.codebook.questions[:i]]
@@ -74,12 +75,43 @@ class Search(PolishMixin):
             out[var] = (cats, [dist[c] * math.exp(self.rng.gauss(0, 0.3)) for c in cats])
         return out
 
+    def _anchor_order(self, anchor: list[Answers] | None) -> list[Answers]:
+        """Previous-wave respondents to start from, n of them: each one once (in random order)
+        before any is taken twice, which keeps the previous wave's distributions with less
+        noise than independent draws."""
+        if not anchor:
+            return []
+        order: list[Answers] = []
+        while len(order) < self.n:
+            batch = list(anchor)
+            self.rng.shuffle(batch)
+            order += batch[: self.n - len(order)]
+        return order
+
     def _initial(self) -> Answers:
+        if self.anchor:
+            return self._from_anchor(self.anchor.pop())
         answers: Answers = {}
         for var, (cats, shares) in self.sample_margins.items():
             pick = self.rng.choices(cats, weights=shares)[0]
             for qid, key in zip(var.split("*"), pick, strict=True):
                 answers[qid] = key
+        self.eng.route(answers, self.rng)
+        return answers
+
+    def _from_anchor(self, previous: Answers) -> Answers:
+        """A previous-wave respondent's answers kept where this wave's codebook has the same
+        question and option keys; new questions are drawn from the reference by routing."""
+        qs = self.eng.questions
+        answers: Answers = {}
+        for qid, value in previous.items():
+            q = qs.get(qid)
+            if q is None:
+                continue
+            keys = {o.key for o in q.options}
+            if value is None or (isinstance(value, frozenset) and value <= keys) or \
+                    str(value) in keys:
+                answers[qid] = value
         self.eng.route(answers, self.rng)
         return answers
 
@@ -133,27 +165,32 @@ class Search(PolishMixin):
                 + sum(self.group_loss(g) for g in range(len(self.groups))))
 
     def _mutate(self, answers: Answers, qid: str) -> bool:
+        """Redraw one answer from the question's reference distribution (a Gibbs-style move:
+        a change no target cares about leaves the reference distribution in place, where a
+        uniform proposal would pull every unconstrained split towards equal shares)."""
         q = self.eng.questions[qid]
         if qid not in answers or qid in self.frozen:
             return False
         current, rng = answers[qid], self.rng
-        keys = [o.key for o in q.options]
         if not q.is_required and rng.random() < 0.08:
-            answers[qid] = None if current is not None else self.eng.fresh_answer(q, rng, 0)
+            # item non-response: redrawn too, so that it does not drift towards one half
+            new = None if rng.random() < 0.15 else self.eng.draw(q, rng)
         elif q.qtype == "multi":
+            # redraw one option's tick with its reference probability
+            option = rng.choice(q.options).key
+            ref = self.p.reference.get(qid, {}).get(option, 0.5)
             chosen = set(current or ())
-            chosen ^= {rng.choice(keys)}
+            chosen.discard(option)
+            if rng.random() < ref:
+                chosen.add(option)
             if q.is_required and not chosen:
                 return False
-            answers[qid] = frozenset(chosen)
-        elif q.qtype in ("scale", "numeric"):
-            base = current if current is not None else int(rng.choice(keys))
-            new = base + rng.choice((-2, -1, 1, 2))
-            if str(new) not in keys:
-                return False
-            answers[qid] = new
+            new = frozenset(chosen)
         else:
-            answers[qid] = rng.choice([k for k in keys if k != current])
+            new = self.eng.draw(q, rng)
+        if new == current:
+            return False
+        answers[qid] = new
         self.eng.route(answers, rng, start=self.position[qid] + 1, donors=self.respondents)
         return True
 
@@ -173,8 +210,9 @@ class Search(PolishMixin):
                     self._restore(best[1])
                     loss = self.total_loss()
             temperature = 1.0 * (1 - (step % cycle) / cycle) ** 3 + 1e-3
-            unmet = [i for i in range(k) if self.target_loss(i) > 0]
-            unmet += [m[0] for g, (m, _) in enumerate(self.groups) if self.group_loss(g) > 0]
+            if step % 16 == 0:  # the unmet list changes slowly; recomputing it was a quarter
+                unmet = [i for i in range(k) if self.target_loss(i) > 0]  # of the time
+                unmet += [m[0] for g, (m, _) in enumerate(self.groups) if self.group_loss(g) > 0]
             i = self.rng.choice(unmet) if unmet else self.rng.randrange(k)
             moved = self._propose(self.rng.choice(self.levers[i]))
             if not moved:

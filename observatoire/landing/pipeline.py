@@ -71,6 +71,16 @@ def _load_codebook(root: Path, instrument: str, wave: int, given: Path | None,
     return codebook, path.read_bytes()
 
 
+def _check_crosswalk(root: Path) -> None:
+    """The crosswalk the warehouse will apply (the landing root's, else the project's) follows
+    the same rule as the generator's (spec.crosswalk_problems)."""
+    path = root / "crosswalk.csv"
+    path = path if path.exists() else spec.SEEDS / "crosswalk.csv"
+    if path.exists():
+        for row_no, reason in spec.crosswalk_problems(spec.read_csv_rows(path)):
+            raise refuse(path.name, row_no, "option_key", reason)
+
+
 def _summary(issues: list[Issue]) -> str:
     if not issues:
         return "no problem found"
@@ -94,6 +104,7 @@ def land(source: Path | str, instrument: str, wave: int, landing_root: Path | st
     if not root.is_dir():
         raise refuse(source.name, None, None, f"landing root {root} is not a folder")
     book, book_bytes = _load_codebook(root, instrument, wave, given, source.name)
+    _check_crosswalk(root)
 
     table = read_table(source, set(canonical_columns(book)) | WAVE_COLUMNS)
     check_file_name(source.name, wave, len(table.rows))

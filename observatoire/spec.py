@@ -278,15 +278,14 @@ def load_changes(survey: str, seeds: Path = SEEDS) -> list[StatedChange]:
     return out
 
 
-def load_change_exceptions(survey: str, seeds: Path = SEEDS) -> set[tuple[str, str, str, int, int]]:
-    """Stated changes documented as contradicting a published level
-    (`seeds/published_change_exceptions.csv`): (indicator, segment type, segment value,
-    from wave, to wave)."""
-    path = seeds / "published_change_exceptions.csv"
+def load_change_exceptions(survey: str, seeds: Path = SEEDS) -> set[tuple[str, str, str, int]]:
+    """Figures listed in `seeds/published_exceptions.csv`, as (indicator, segment type,
+    segment value, wave): a stated change from that wave on that figure is a documented
+    contradiction with the wave's published level (the row's reason gives the arithmetic)."""
+    path = seeds / "published_exceptions.csv"
     if not path.exists():
         return set()
-    return {(r["indicator_id"], r["segment_type"], r["segment_value"], int(r["from_wave"]),
-             int(r["to_wave"]))
+    return {(r["indicator_id"], r["segment_type"], r["segment_value"], int(r["wave_year"]))
             for r in read_csv_rows(path) if r["survey"] == survey}
 
 

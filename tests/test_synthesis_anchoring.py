@@ -13,6 +13,7 @@ import pytest
 
 from observatoire import spec, synth
 from observatoire.generator import anchoring
+from tests.test_generator import _write_wave
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -43,21 +44,7 @@ def _seeds(tmp_path: Path) -> Path:
 
 
 def _add_wave(seeds: Path, year: int, figures) -> None:
-    with open(seeds / "published" / f"published_figures_{year}.csv", "w", newline="",
-              encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["wave_year", "survey", "indicator_id", "segment_type", "segment_value",
-                         "value", "unit", "printed_decimals", "range_low", "range_high", "base",
-                         "source", "note"])
-        for row in figures:
-            writer.writerow([year, "pro", *row, "", "", "", "test fixture", ""])
-    lines = (seeds / "codebooks" / "pro_2024.csv").read_text(encoding="utf-8").splitlines()
-    (seeds / "codebooks" / f"pro_{year}.csv").write_text(
-        "\n".join([lines[0]] + [x.replace("pro,2024,", f"pro,{year},", 1) for x in lines[1:]])
-        + "\n", encoding="utf-8")
-    with open(seeds / "waves.csv", "a", encoding="utf-8") as handle:
-        handle.write(f"{year},pro,T,T,T,T,T,T,T,online,{year}-03-01,{year}-03-31,true,false,"
-                     f"{year}-05-01\n")
+    _write_wave(seeds, year, [("pro", *row) for row in figures])
 
 
 def _shares(path: Path, codebook: spec.Codebook) -> dict[tuple[str, str, str], tuple[int, int]]:
@@ -210,11 +197,8 @@ def test_stated_changes_narrow_both_waves(tmp_path):
     with pytest.raises(ValueError, match="undocumented contradiction.*ai_tried all=all"):
         synth.synthesise(2031, "pro", seeds=seeds, seed=4, **quiet)
     # documented: the published level is kept and generation goes on
-    (seeds / "published_change_exceptions.csv").write_text(
-        "survey,indicator_id,segment_type,segment_value,from_wave,to_wave,stated_change_points,"
-        "published_from_value,published_to_value,published_difference_points,"
-        "implied_from_value,reason\n"
-        "pro,ai_tried,all,all,2031,2032,5.0,52,63.4,11.4,58.4,fixture\n", encoding="utf-8")
+    with open(seeds / "published_exceptions.csv", "a", encoding="utf-8") as handle:
+        handle.write("2031,pro,ai_tried,all,all,fixture: 63.4 - 5.0 = 58.4 is not 52\n")
     met = []
     synth.synthesise(2031, "pro", seeds=seeds, seed=4, steps=2_000, log=met.append)
     assert any("documented exception" in line for line in met)

@@ -99,7 +99,11 @@ def generate(codebook_path: Path, targets_path: Path, out_path: Path, *, seed: i
     if weights_fn is not None:
         search = Search(problem, n, random.Random(seed), weights=weights_fn(search.respondents),
                         anchor=anchor)
-    final = search.run(max_steps, progress=lambda s, lo: log(f"  step {s:>7,}: distance {lo:.2f}"))
+    def progress(step: int, loss: float) -> None:
+        unmet = [f"{t.indicator_id}/{t.segment_value}" for t, _ in search.unmet()]
+        log(f"  step {step:>7,}: distance {loss:.2f}; unmet: {', '.join(unmet) or 'none'}")
+
+    final = search.run(max_steps, progress=progress)
     if final > 0:
         final = search.polish(log=log)
     duplicates = search.deduplicate()

@@ -214,7 +214,11 @@ class Search(PolishMixin):
                 unmet = [i for i in range(k) if self.target_loss(i) > 0]  # of the time
                 unmet += [m[0] for g, (m, _) in enumerate(self.groups) if self.group_loss(g) > 0]
             i = self.rng.choice(unmet) if unmet else self.rng.randrange(k)
-            moved = self._propose(self.rng.choice(self.levers[i]))
+            g = self.group_of.get(i)
+            if g is not None and self.rng.random() < 0.3 and self.group_loss(g) > 0:
+                moved = self._base_move(g)
+            else:
+                moved = self._propose(self.rng.choice(self.levers[i]))
             if not moved:
                 continue
             delta = self._apply(moved)
@@ -262,6 +266,39 @@ class Search(PolishMixin):
         for answers in (new, new2):
             self.eng.route(answers, self.rng, start=0, donors=self.respondents)
         return [(r, new, old), (r2, new2, old2)]
+
+    def _base_move(self, g: int, tries: int = 30) -> list[tuple[int, Answers, Answers]]:
+        """A move towards a feasible base size for a group of targets sharing a base: item
+        non-response on the base's question for a respondent of the segment (or an answer
+        where there was none). A size such as 165 of 176 producers can need a dozen such
+        moves, which random answer changes propose too rarely."""
+        members, sizes = self.groups[g]
+        t = self.p.targets[members[0]]
+        ind = self.p.indicators[t.indicator_id]
+        qid = next((k for k, _ in ind.base if k in self.eng.questions), None)
+        if qid is None or self.eng.questions[qid].is_required or qid in self.frozen:
+            return []
+        n = self.den[members[0]]
+        at = bisect.bisect_left(sizes, n)
+        target = min((sizes[j] for j in (at - 1, at) if 0 <= j < len(sizes)),
+                     key=lambda size: abs(n - size))
+        for _ in range(tries):
+            r = self.rng.randrange(self.n)
+            old = self.respondents[r]
+            if qid not in old:
+                continue
+            if n > target and self.contrib[r][members[0]][1] > 0:
+                value = None
+            elif n < target and old[qid] is None and self.eng.in_segment(
+                    t.segment_type, t.segment_value, self.eng.attributes(old, harmonised=True)):
+                value = self.eng.draw(self.eng.questions[qid], self.rng)
+            else:
+                continue
+            new = dict(old)
+            new[qid] = value
+            self.eng.route(new, self.rng, start=self.position[qid] + 1, donors=self.respondents)
+            return [(r, new, old)]
+        return []
 
     def _partner(self, r: int, qid: str, candidates: int = 12) -> int:
         """A swap partner for respondent r: among a few random respondents, one who answered

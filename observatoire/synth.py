@@ -10,6 +10,7 @@ Reads `seeds/codebooks/<instrument>_<wave>.csv`, the wave's published figures
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -41,11 +42,13 @@ def synthesise(wave: int, instrument: str, *, seeds: Path = spec.SEEDS, seed: in
             return [float(w) for w in result.weights]
 
     out = (out_dir or seeds / "raw") / f"{instrument}_{wave}__synthetic.csv"
-    previous = archive_previous(out, seeds) if out_dir is None else None
+    # written beside the file, then swapped in: a failed generation leaves the previous
+    # version in place (and no archive copy); dbt reads only raw/*.csv
+    partial = out.with_name(f".{out.name}.partial")
     unmet = generator.generate(
         seeds / "codebooks" / f"{instrument}_{wave}.csv",
         seeds / "published" / f"published_figures_{wave}.csv",
-        out,
+        partial,
         seed=seed if seed is not None else wave * 10 + sum(map(ord, instrument)),
         fieldwork=(date.fromisoformat(meta["fieldwork_start"]),
                    date.fromisoformat(meta["fieldwork_end"])),
@@ -54,6 +57,9 @@ def synthesise(wave: int, instrument: str, *, seeds: Path = spec.SEEDS, seed: in
     for target, value in unmet:
         log(f"  UNMET {target.indicator_id} {target.segment_type}={target.segment_value}: "
             f"target {target.value} [{target.low:g}, {target.high:g}], got {value:.3f}")
+    same = out.exists() and out.read_bytes() == partial.read_bytes()
+    previous = archive_previous(out, seeds) if out_dir is None and not same else None
+    os.replace(partial, out)
     log(f"wrote {out}")
     if previous is not None:
         log(f"previous version archived -> {previous}")

@@ -124,10 +124,15 @@ class Search(PolishMixin):
             if ind.unit == "share" and not weighted:
                 key = (ind.base, t.segment_type, t.segment_value)
                 groups.setdefault(key, []).append(i)
+        # a published segment size caps its bases (178 of 176 producers is no target)
+        caps = {(t.segment_type, t.segment_value): int(t.value) for t in self.p.targets
+                if self.p.indicators[t.indicator_id].unit == "count"
+                and not self.p.indicators[t.indicator_id].base}
         self.groups = []
-        for members in groups.values():
+        for (_, stype, svalue), members in groups.items():
             sizes = _feasible_sizes([self.p.targets[i] for i in members],
-                                    [self.units[i] for i in members], self.n)
+                                    [self.units[i] for i in members],
+                                    min(self.n, caps.get((stype, svalue), self.n)))
             if sizes:
                 self.groups.append((members, sorted(sizes)))
         self.group_of = {i: g for g, (members, _) in enumerate(self.groups) for i in members}
@@ -194,7 +199,8 @@ class Search(PolishMixin):
         self.eng.route(answers, rng, start=self.position[qid] + 1, donors=self.respondents)
         return True
 
-    def run(self, max_steps: int = 400_000, progress=None, cycle: int = 50_000) -> float:
+    def run(self, max_steps: int = 400_000, progress=None, cycle: int = 50_000,
+            temperature_start: float = 1.0) -> float:
         """Anneal until every target is met or max_steps; returns the final distance.
 
         The temperature falls over cycles of `cycle` steps and is raised again at the start
@@ -209,7 +215,7 @@ class Search(PolishMixin):
                 if best[0] < loss - 1e-9:
                     self._restore(best[1])
                     loss = self.total_loss()
-            temperature = 1.0 * (1 - (step % cycle) / cycle) ** 3 + 1e-3
+            temperature = temperature_start * (1 - (step % cycle) / cycle) ** 3 + 1e-3
             if step % 16 == 0:  # the unmet list changes slowly; recomputing it was a quarter
                 unmet = [i for i in range(k) if self.target_loss(i) > 0]  # of the time
                 unmet += [m[0] for g, (m, _) in enumerate(self.groups) if self.group_loss(g) > 0]

@@ -194,12 +194,31 @@ def load_crosswalk(survey: str, wave_year: int, seeds: Path = SEEDS
     path = seeds / "crosswalk.csv"
     if not path.exists():
         return {}
+    rows = read_csv_rows(path)
+    check_crosswalk(rows, path)
     return {
-        (r["question_id"], r["option_key"] or "*"):
-            (r["concept_id"], r["concept_option_key"] or "*")
-        for r in read_csv_rows(path)
+        (r["question_id"], r["option_key"]): (r["concept_id"], r["concept_option_key"] or "*")
+        for r in rows
         if r["survey"] == survey and int(r["wave_year"]) == wave_year
     }
+
+
+def crosswalk_problems(rows: list[dict[str, str]]) -> list[tuple[int, str]]:
+    """(file row, reason) of every crosswalk row with an empty `option_key`: one rule for the
+    generator and the landing step. `*` must be written for "every option of the question":
+    an empty cell was read as `*` by the generator and matched no answer in the warehouse, so
+    a series fell to 0 silently. (An empty `concept_option_key` means "same key" for both.)"""
+    return [(row_no, f"empty option_key for {r.get('survey')} {r.get('wave_year')} question "
+                     f"{r.get('question_id')!r}: write '*' to map every option of the "
+                     "question, or the option's own key")
+            for row_no, r in enumerate(rows, start=2)  # row 1 is the header
+            if not (r.get("option_key") or "").strip()]
+
+
+def check_crosswalk(rows: list[dict[str, str]], path: Path | str = "crosswalk.csv") -> None:
+    """Raise ValueError naming file, row and column for the first crosswalk problem."""
+    for row_no, reason in crosswalk_problems(rows):
+        raise ValueError(f"{path} row {row_no}, column option_key: {reason}")
 
 
 def harmonise(question_id: str, option_key: str,
@@ -226,3 +245,60 @@ def load_targets(path: Path, survey: str) -> list[Target]:
         targets.append(Target(survey, r["indicator_id"], r["segment_type"], r["segment_value"],
                               value, r["unit"], low, high))
     return targets
+
+
+@dataclass
+class StatedChange:
+    """A change in points a publication states between two waves (2025 − 2024, say)."""
+
+    survey: str
+    indicator_id: str
+    segment_type: str
+    segment_value: str
+    from_wave: int
+    to_wave: int
+    change: float  # points
+    half: float  # half a unit of the printed precision, in points
+    implied_from_value: float | None
+    implied_half: float
+
+
+def load_changes(survey: str, seeds: Path = SEEDS) -> list[StatedChange]:
+    """Every stated change of a survey (`published/published_changes_<wave>.csv`)."""
+    out = []
+    for path in sorted((seeds / "published").glob("published_changes_*.csv")):
+        for r in read_csv_rows(path):
+            if r["survey"] != survey:
+                continue
+            half = 0.5 * 10 ** -int(r["printed_decimals"] or 0)
+            implied = r.get("implied_from_value") or ""
+            out.append(StatedChange(
+                survey, r["indicator_id"], r["segment_type"], r["segment_value"],
+                int(r["from_wave"]), int(r["to_wave"]), float(r["change_points"]), half,
+                float(implied) if implied else None, half))
+    return out
+
+
+def load_change_exceptions(survey: str, seeds: Path = SEEDS) -> set[tuple[str, str, str, int]]:
+    """Figures listed in `seeds/published_exceptions.csv`, as (indicator, segment type,
+    segment value, wave): a stated change from that wave on that figure is a documented
+    contradiction with the wave's published level (the row's reason gives the arithmetic)."""
+    path = seeds / "published_exceptions.csv"
+    if not path.exists():
+        return set()
+    return {(r["indicator_id"], r["segment_type"], r["segment_value"], int(r["wave_year"]))
+            for r in read_csv_rows(path) if r["survey"] == survey}
+
+
+def load_priors(survey: str, seeds: Path = SEEDS) -> dict[str, dict[str, float]]:
+    """Answer distributions no wave publishes (`seeds/synthesis_priors.csv`), as fractions:
+    question id -> option key -> share of those answering (single, scale) or probability of
+    ticking the option (multi)."""
+    path = seeds / "synthesis_priors.csv"
+    if not path.exists():
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    for r in read_csv_rows(path):
+        if r["survey"] == survey:
+            out.setdefault(r["question_id"], {})[r["option_key"]] = float(r["share_pct"]) / 100
+    return out

@@ -23,6 +23,7 @@ from observatoire.landing.validate import canonical_number, parse_timestamp
 from observatoire.spec import PROJECT_ROOT, load_codebook
 from tests.conftest import build, copy_project, query
 from tests.landing_corpus import make_corpus as mc
+from tests.test_trends import _drop_shipped_wave
 
 CORPUS = PROJECT_ROOT / "tests" / "landing_corpus"
 REFUSED, QUARANTINED = "refused", "quarantined"
@@ -41,8 +42,8 @@ EXPECTED = {
     "unknown_column.csv": (REFUSED, HEADER, "ai_trust", "unknown column"),
     "duplicate_header.csv": (REFUSED, HEADER, "gender", "the column appears twice"),
     "truncated_row.csv": (REFUSED, 5, "use_cases__5", "truncated row: 20 cell(s) where the "
-                          "header has 58"),
-    "extra_cells.csv": (REFUSED, 3, "#59", "59 cells where the header has 58"),
+                          "header has 61"),
+    "extra_cells.csv": (REFUSED, 3, "#62", "62 cells where the header has 61"),
     "unbalanced_quote.csv": (REFUSED, 4, "source_row", "unbalanced quote"),
     "workbook_named_csv.csv": (REFUSED, HEADER, None, "the content is an XLSX workbook"),
     "empty_id.csv": (REFUSED, 4, "respondent_id", "empty respondent id"),
@@ -276,6 +277,8 @@ def test_cli_output_and_exit_codes(root, tmp_path, capsys):
     good = write(tmp_path / "in", "pro_2025.csv", mc.to_csv(header, rows, ";", "cp1252"))
     args = ["--instrument", "pro", "--wave", "2025", "--landing-root", str(root),
             "--warehouse", str(tmp_path / "absent.duckdb")]
+    # a root with its own waves file, without pro 2025 (the project's has the shipped one)
+    (root / "waves.csv").write_text("wave_year,survey\n", encoding="utf-8")
     assert main([str(good), *args]) == 0
     out = capsys.readouterr().out
     assert "read: csv, encoding utf-8, delimiter ';'" in out
@@ -399,6 +402,7 @@ def test_landed_wave_through_dbt(tmp_path, capsys):
     the passed-through rows are quarantined with file and row, and nothing is lost."""
     project = copy_project(tmp_path / "project")
     seeds = project / "seeds"
+    _drop_shipped_wave(seeds)  # this test lands its own pro 2025
     mc.write_codebook(seeds)
     header, rows = mc.small_wave(12)
     land(write(tmp_path / "v1", "pro_2025.csv", mc.to_csv(header, rows)), "pro", 2025, seeds)

@@ -216,8 +216,9 @@ def test_schedule_requests_the_latest_wave(tmp_path):
 
 def test_sensor_one_run_per_new_or_changed_file(tmp_path):
     landing = tmp_path / "landing"
-    for folder in ("raw", "codebooks", "published"):
-        shutil.copytree(PROJECT_ROOT / "seeds" / folder, landing / folder)
+    for folder in ("raw", "codebooks", "published"):  # the shipped 2025 wave lands below
+        shutil.copytree(PROJECT_ROOT / "seeds" / folder, landing / folder,
+                        ignore=shutil.ignore_patterns("*_2025*"))
     settings = settings_in(tmp_path, landing_root=str(landing), settle_seconds=5)
     old = time.time() - 60
     for path in landing.rglob("*.csv"):
@@ -272,7 +273,8 @@ def test_sensor_one_run_per_new_or_changed_file(tmp_path):
 
 def test_sensor_first_tick_skips_waves_already_published(tmp_path):
     landing = tmp_path / "landing"
-    shutil.copytree(PROJECT_ROOT / "seeds" / "raw", landing / "raw")
+    shutil.copytree(PROJECT_ROOT / "seeds" / "raw", landing / "raw",
+                    ignore=shutil.ignore_patterns("*_2025*"))  # only 2024, published
     settings = settings_in(tmp_path, landing_root=str(landing), settle_seconds=0)
     with instance_for_test() as instance:
         instance.add_dynamic_partitions("wave", ["2024"])

@@ -75,7 +75,7 @@ def test_no_raw_respondent_id_outside_staging(shipped_warehouse):
                                    "select respondent_id from staging.stg_landed__respondents")}
     keys = {r[0] for r in query(shipped_warehouse,
                                 "select respondent_key from marts.dim_respondent")}
-    assert len(keys) == 794 + 1619
+    assert len(keys) == 794 + 1619 + 1132  # pro and public 2024, pro 2025
     assert not raw_ids & keys
 
 

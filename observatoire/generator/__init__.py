@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from observatoire import spec
+from observatoire.generator import anchoring
 from observatoire.generator.engine import Answers, Engine, Problem, load_problem
 from observatoire.generator.search import Search
 from observatoire.spec import Codebook, Target
@@ -69,23 +70,44 @@ def write_raw_file(path: Path, codebook: Codebook, respondents: list[Answers],
 
 def generate(codebook_path: Path, targets_path: Path, out_path: Path, *, seed: int,
              fieldwork: tuple[date, date], seeds: Path = spec.SEEDS, weights_fn=None,
-             max_steps: int = 400_000, log=print) -> list[tuple[Target, float]]:
+             max_steps: int = 400_000, log=print, anchored: bool = True
+             ) -> list[tuple[Target, float]]:
     """Generate one synthetic raw file; returns the targets left unmet (empty when all met).
 
+    The wave's published figures are the targets, narrowed by the stated changes that involve
+    the wave (anchoring.apply_stated_changes). With `anchored`, the search starts from the
+    previous wave's respondents (if `seeds/raw/` holds one) and draws from its distributions;
+    otherwise, and for questions the previous wave lacks, from `seeds/synthesis_priors.csv`.
     `weights_fn(respondents) -> list[float]` lets a weighted instrument (the public poll) fit
     its targets on weighted figures: weights depend only on quota variables, which the search
     does not change once drawn.
     """
     problem, n = load_problem(codebook_path, targets_path, seeds, log)
+    instrument, wave = problem.codebook.instrument, problem.codebook.wave_year
+    anchoring.apply_stated_changes(problem, seeds, log)
+    anchor = None
+    previous = anchoring.previous_wave(instrument, wave, seeds) if anchored else None
+    if previous is not None:
+        anchor = anchoring.wave_respondents(instrument, previous, seeds, log)[1]
+        problem.reference = {**problem.reference,
+                             **anchoring.reference_from(anchor, problem.codebook)}
+        log(f"  anchored on {instrument} {previous}: {len(anchor)} respondents")
     rng = random.Random(seed)
-    log(f"generating {n} synthetic respondents for {problem.codebook.instrument} "
-        f"{problem.codebook.wave_year}: {len(problem.targets)} targets")
-    search = Search(problem, n, rng)
+    log(f"generating {n} synthetic respondents for {instrument} {wave}: "
+        f"{len(problem.targets)} targets")
+    search = Search(problem, n, rng, anchor=anchor)
     if weights_fn is not None:
-        search = Search(problem, n, random.Random(seed), weights=weights_fn(search.respondents))
-    final = search.run(max_steps, progress=lambda s, lo: log(f"  step {s:>7,}: distance {lo:.2f}"))
+        search = Search(problem, n, random.Random(seed), weights=weights_fn(search.respondents),
+                        anchor=anchor)
+    def progress(step: int, loss: float) -> None:
+        unmet = [f"{t.indicator_id}/{t.segment_value}" for t, _ in search.unmet()]
+        log(f"  step {step:>7,}: distance {loss:.2f}; unmet: {', '.join(unmet) or 'none'}")
+
+    final = search.run(max_steps, progress=progress)
     if final > 0:
         final = search.polish(log=log)
-    log(f"  done: distance {final:.3f}")
+    duplicates = search.deduplicate()
+    log(f"  done: distance {search.total_loss():.3f} ({duplicates} duplicate answer sets made "
+        "unique)")
     write_raw_file(out_path, problem.codebook, search.respondents, fieldwork, rng)
     return search.unmet()

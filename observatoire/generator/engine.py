@@ -4,7 +4,7 @@ segments and contributions to every target (the same semantics as the dbt models
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from observatoire import spec
@@ -25,6 +25,10 @@ class Problem:
     # 'sex*age_band' -> {('homme', 'age_18_24'): share}
     margins: dict[str, dict[tuple[str, ...], float]]
     crosswalk: dict[tuple[str, str], tuple[str, str]]  # wave's question ids -> concepts
+    # Reference distribution of each question's answers (question -> option key -> share, or
+    # probability of ticking for a multi-select): the previous wave's where anchored, else the
+    # priors seed. What no target constrains is drawn from it, never uniformly.
+    reference: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 class Engine:
@@ -107,15 +111,29 @@ class Engine:
     def fresh_answer(self, q: Question, rng: random.Random, nonresponse: float) -> object:
         if not q.is_required and rng.random() < nonresponse:
             return None
+        return self.draw(q, rng)
+
+    def draw(self, q: Question, rng: random.Random) -> object:
+        """An answer drawn from the question's reference distribution (uniform only for a
+        question the reference lacks; tests check the shipped codebooks have none)."""
         keys = [o.key for o in q.options]
+        ref = self.p.reference.get(q.question_id, {})
         if q.qtype == "multi":
-            chosen = frozenset(k for k in keys if rng.random() < 0.3)
+            chosen = frozenset(k for k in keys if rng.random() < ref.get(k, 0.3))
             if q.is_required and not chosen:
-                chosen = frozenset([rng.choice(keys)])
+                chosen = frozenset([self.draw_key(q, rng)])
             return chosen
-        if q.qtype in ("scale", "numeric"):
-            return int(rng.choice(keys))
-        return rng.choice(keys)
+        key = self.draw_key(q, rng)
+        return int(key) if q.qtype in ("scale", "numeric") else key
+
+    def draw_key(self, q: Question, rng: random.Random) -> str:
+        """One option key, in proportion to the reference distribution."""
+        keys = [o.key for o in q.options]
+        ref = self.p.reference.get(q.question_id)
+        weights = [ref.get(k, 0.0) for k in keys] if ref else None
+        if not weights or sum(weights) <= 0:
+            return rng.choice(keys)
+        return rng.choices(keys, weights=weights)[0]
 
     def route(self, answers: Answers, rng: random.Random, start: int = 0,
               nonresponse: float = 0.02, donors: list[Answers] | None = None) -> None:
@@ -185,4 +203,5 @@ def load_problem(codebook_path: Path, targets_path: Path, seeds: Path = spec.SEE
                 margins.setdefault(r["variable"], {})[tuple(r["category"].split("*"))] = float(
                     r["share_pct"])
     crosswalk = spec.load_crosswalk(survey, codebook.wave_year, seeds)
-    return Problem(codebook, segments, crosses, indicators, targets, margins, crosswalk), n
+    return Problem(codebook, segments, crosses, indicators, targets, margins, crosswalk,
+                   spec.load_priors(survey, seeds)), n

@@ -81,3 +81,55 @@ class PolishMixin:
             if log:
                 log(f"  polish: pair move, distance {self.total_loss():.3f}")
         return self.total_loss()
+
+    @staticmethod
+    def _fingerprint(answers: Answers) -> tuple:
+        return tuple(sorted((q, tuple(sorted(v)) if isinstance(v, frozenset) else v)
+                            for q, v in answers.items()))
+
+    def _duplicates(self) -> list[int]:
+        """Respondents whose answers repeat an earlier respondent's."""
+        seen, out = set(), []
+        for r, answers in enumerate(self.respondents):
+            key = self._fingerprint(answers)
+            if key in seen:
+                out.append(r)
+            seen.add(key)
+        return out
+
+    def deduplicate(self, passes: int = 50) -> int:
+        """Make every respondent's answers unique (the warehouse quarantines a respondent
+        whose answers repeat an earlier one's; starting from the previous wave's respondents
+        leaves copies). A copy swaps one answer with another respondent who answered that
+        question otherwise, preferring questions no target reads (a swap keeps the overall
+        distribution), and only when the distance to the targets does not grow. Returns the
+        number of swaps made."""
+        levers = {q for lever in self.levers for q in lever}
+        swaps = 0
+        for _ in range(passes):
+            copies = self._duplicates()
+            if not copies:
+                return swaps
+            for r in copies:
+                mine = self.respondents[r]
+                free = [q for q in mine if q not in levers and q not in self.frozen] or \
+                    [q for q in mine if q not in self.frozen]
+                qid = self.rng.choice(free)
+                other = self.rng.randrange(self.n)
+                theirs = self.respondents[other]
+                if other == r or qid not in theirs or theirs[qid] == mine[qid]:
+                    continue
+                new, new2 = dict(mine), dict(theirs)
+                new[qid], new2[qid] = theirs[qid], mine[qid]
+                for answers in (new, new2):
+                    self.eng.route(answers, self.rng, start=self.position[qid] + 1,
+                                   donors=self.respondents)
+                moved = [(r, new, mine), (other, new2, theirs)]
+                if self._apply(moved) > 1e-9:
+                    self._apply([(i, old, cur) for i, cur, old in moved])
+                else:
+                    swaps += 1
+        if self._duplicates():
+            raise RuntimeError(f"{len(self._duplicates())} respondents still repeat another's "
+                               f"answers after {passes} passes")
+        return swaps

@@ -44,8 +44,9 @@ class Search(PolishMixin):
     """Simulated annealing over the answers of n respondents."""
 
     def __init__(self, problem: Problem, n: int, rng: random.Random,
-                 weights: list[float] | None = None):
+                 weights: list[float] | None = None, anchor: list[Answers] | None = None):
         self.p, self.n, self.rng = problem, n, rng
+        self.anchor = self._anchor_order(anchor)
         self.eng = Engine(problem)
         self.position = {q.question_id: i for i, q in enumerate(problem.codebook.questions)}
         self.prefix = {q.question_id: [x.question_id for x in problem.codebook.questions[:i]]
@@ -74,12 +75,43 @@ class Search(PolishMixin):
             out[var] = (cats, [dist[c] * math.exp(self.rng.gauss(0, 0.3)) for c in cats])
         return out
 
+    def _anchor_order(self, anchor: list[Answers] | None) -> list[Answers]:
+        """Previous-wave respondents to start from, n of them: each one once (in random order)
+        before any is taken twice, which keeps the previous wave's distributions with less
+        noise than independent draws."""
+        if not anchor:
+            return []
+        order: list[Answers] = []
+        while len(order) < self.n:
+            batch = list(anchor)
+            self.rng.shuffle(batch)
+            order += batch[: self.n - len(order)]
+        return order
+
     def _initial(self) -> Answers:
+        if self.anchor:
+            return self._from_anchor(self.anchor.pop())
         answers: Answers = {}
         for var, (cats, shares) in self.sample_margins.items():
             pick = self.rng.choices(cats, weights=shares)[0]
             for qid, key in zip(var.split("*"), pick, strict=True):
                 answers[qid] = key
+        self.eng.route(answers, self.rng)
+        return answers
+
+    def _from_anchor(self, previous: Answers) -> Answers:
+        """A previous-wave respondent's answers kept where this wave's codebook has the same
+        question and option keys; new questions are drawn from the reference by routing."""
+        qs = self.eng.questions
+        answers: Answers = {}
+        for qid, value in previous.items():
+            q = qs.get(qid)
+            if q is None:
+                continue
+            keys = {o.key for o in q.options}
+            if value is None or (isinstance(value, frozenset) and value <= keys) or \
+                    str(value) in keys:
+                answers[qid] = value
         self.eng.route(answers, self.rng)
         return answers
 
@@ -92,10 +124,15 @@ class Search(PolishMixin):
             if ind.unit == "share" and not weighted:
                 key = (ind.base, t.segment_type, t.segment_value)
                 groups.setdefault(key, []).append(i)
+        # a published segment size caps its bases (178 of 176 producers is no target)
+        caps = {(t.segment_type, t.segment_value): int(t.value) for t in self.p.targets
+                if self.p.indicators[t.indicator_id].unit == "count"
+                and not self.p.indicators[t.indicator_id].base}
         self.groups = []
-        for members in groups.values():
+        for (_, stype, svalue), members in groups.items():
             sizes = _feasible_sizes([self.p.targets[i] for i in members],
-                                    [self.units[i] for i in members], self.n)
+                                    [self.units[i] for i in members],
+                                    min(self.n, caps.get((stype, svalue), self.n)))
             if sizes:
                 self.groups.append((members, sorted(sizes)))
         self.group_of = {i: g for g, (members, _) in enumerate(self.groups) for i in members}
@@ -133,31 +170,37 @@ class Search(PolishMixin):
                 + sum(self.group_loss(g) for g in range(len(self.groups))))
 
     def _mutate(self, answers: Answers, qid: str) -> bool:
+        """Redraw one answer from the question's reference distribution (a Gibbs-style move:
+        a change no target cares about leaves the reference distribution in place, where a
+        uniform proposal would pull every unconstrained split towards equal shares)."""
         q = self.eng.questions[qid]
         if qid not in answers or qid in self.frozen:
             return False
         current, rng = answers[qid], self.rng
-        keys = [o.key for o in q.options]
         if not q.is_required and rng.random() < 0.08:
-            answers[qid] = None if current is not None else self.eng.fresh_answer(q, rng, 0)
+            # item non-response: redrawn too, so that it does not drift towards one half
+            new = None if rng.random() < 0.15 else self.eng.draw(q, rng)
         elif q.qtype == "multi":
+            # redraw one option's tick with its reference probability
+            option = rng.choice(q.options).key
+            ref = self.p.reference.get(qid, {}).get(option, 0.5)
             chosen = set(current or ())
-            chosen ^= {rng.choice(keys)}
+            chosen.discard(option)
+            if rng.random() < ref:
+                chosen.add(option)
             if q.is_required and not chosen:
                 return False
-            answers[qid] = frozenset(chosen)
-        elif q.qtype in ("scale", "numeric"):
-            base = current if current is not None else int(rng.choice(keys))
-            new = base + rng.choice((-2, -1, 1, 2))
-            if str(new) not in keys:
-                return False
-            answers[qid] = new
+            new = frozenset(chosen)
         else:
-            answers[qid] = rng.choice([k for k in keys if k != current])
+            new = self.eng.draw(q, rng)
+        if new == current:
+            return False
+        answers[qid] = new
         self.eng.route(answers, rng, start=self.position[qid] + 1, donors=self.respondents)
         return True
 
-    def run(self, max_steps: int = 400_000, progress=None, cycle: int = 50_000) -> float:
+    def run(self, max_steps: int = 400_000, progress=None, cycle: int = 50_000,
+            temperature_start: float = 1.0) -> float:
         """Anneal until every target is met or max_steps; returns the final distance.
 
         The temperature falls over cycles of `cycle` steps and is raised again at the start
@@ -172,11 +215,16 @@ class Search(PolishMixin):
                 if best[0] < loss - 1e-9:
                     self._restore(best[1])
                     loss = self.total_loss()
-            temperature = 1.0 * (1 - (step % cycle) / cycle) ** 3 + 1e-3
-            unmet = [i for i in range(k) if self.target_loss(i) > 0]
-            unmet += [m[0] for g, (m, _) in enumerate(self.groups) if self.group_loss(g) > 0]
+            temperature = temperature_start * (1 - (step % cycle) / cycle) ** 3 + 1e-3
+            if step % 16 == 0:  # the unmet list changes slowly; recomputing it was a quarter
+                unmet = [i for i in range(k) if self.target_loss(i) > 0]  # of the time
+                unmet += [m[0] for g, (m, _) in enumerate(self.groups) if self.group_loss(g) > 0]
             i = self.rng.choice(unmet) if unmet else self.rng.randrange(k)
-            moved = self._propose(self.rng.choice(self.levers[i]))
+            g = self.group_of.get(i)
+            if g is not None and self.rng.random() < 0.3 and self.group_loss(g) > 0:
+                moved = self._base_move(g)
+            else:
+                moved = self._propose(self.rng.choice(self.levers[i]))
             if not moved:
                 continue
             delta = self._apply(moved)
@@ -224,6 +272,39 @@ class Search(PolishMixin):
         for answers in (new, new2):
             self.eng.route(answers, self.rng, start=0, donors=self.respondents)
         return [(r, new, old), (r2, new2, old2)]
+
+    def _base_move(self, g: int, tries: int = 30) -> list[tuple[int, Answers, Answers]]:
+        """A move towards a feasible base size for a group of targets sharing a base: item
+        non-response on the base's question for a respondent of the segment (or an answer
+        where there was none). A size such as 165 of 176 producers can need a dozen such
+        moves, which random answer changes propose too rarely."""
+        members, sizes = self.groups[g]
+        t = self.p.targets[members[0]]
+        ind = self.p.indicators[t.indicator_id]
+        qid = next((k for k, _ in ind.base if k in self.eng.questions), None)
+        if qid is None or self.eng.questions[qid].is_required or qid in self.frozen:
+            return []
+        n = self.den[members[0]]
+        at = bisect.bisect_left(sizes, n)
+        target = min((sizes[j] for j in (at - 1, at) if 0 <= j < len(sizes)),
+                     key=lambda size: abs(n - size))
+        for _ in range(tries):
+            r = self.rng.randrange(self.n)
+            old = self.respondents[r]
+            if qid not in old:
+                continue
+            if n > target and self.contrib[r][members[0]][1] > 0:
+                value = None
+            elif n < target and old[qid] is None and self.eng.in_segment(
+                    t.segment_type, t.segment_value, self.eng.attributes(old, harmonised=True)):
+                value = self.eng.draw(self.eng.questions[qid], self.rng)
+            else:
+                continue
+            new = dict(old)
+            new[qid] = value
+            self.eng.route(new, self.rng, start=self.position[qid] + 1, donors=self.respondents)
+            return [(r, new, old)]
+        return []
 
     def _partner(self, r: int, qid: str, candidates: int = 12) -> int:
         """A swap partner for respondent r: among a few random respondents, one who answered

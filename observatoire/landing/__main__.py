@@ -50,7 +50,8 @@ def _next_steps(result: LandingResult, root: Path, state: Path,
         steps.append(f"add a row for {result.instrument} {result.wave} to {waves}")
     published = root / "published" / f"published_figures_{result.wave}.csv"
     if not published.exists():
-        steps.append(f"add the wave's published figures as {published} (if any)")
+        steps.append(f"add the wave's published figures as {published} (optional: without "
+                     "it the wave is built and its figures are not reconciled)")
     rebuild = f".venv/bin/observatoire run --wave {result.wave} --rebuild"
     if result.version > 1:
         # past waves are immutable in the warehouse: a new version is only read on purpose

@@ -86,6 +86,16 @@ def blank_rows_warning(name: str, numbers: list[int]) -> str:
             "value); the other rows keep their row numbers in source_row")
 
 
+def _check_crosswalk(root: Path) -> None:
+    """The crosswalk the warehouse will apply (the landing root's, else the project's) follows
+    the same rule as the generator's (spec.crosswalk_problems)."""
+    path = root / "crosswalk.csv"
+    path = path if path.exists() else spec.SEEDS / "crosswalk.csv"
+    if path.exists():
+        for row_no, reason in spec.crosswalk_problems(spec.read_csv_rows(path)):
+            raise refuse(path.name, row_no, "option_key", reason)
+
+
 def _summary(issues: list[Issue]) -> str:
     if not issues:
         return "no problem found"
@@ -108,6 +118,7 @@ def land(source: Path | str, instrument: str, wave: int, landing_root: Path | st
     book, book_bytes = _load_codebook(root, instrument, wave,
                                       Path(codebook) if codebook is not None else None,
                                       source.name)
+    _check_crosswalk(root)
     result, data = _normalise(source, instrument, wave, root, book)
     with store.locked(root):
         _refuse_other_files(root, result)

@@ -58,7 +58,7 @@ serve-stop: install  ## stop the PostgreSQL server of `make serve`
 	$(BIN)/python -m observatoire.serving stop
 
 synth: install  ## regenerate the synthetic respondent files of a wave (WAVE=2024)
-	$(BIN)/python -m observatoire.synth --wave $(or $(WAVE),2024)
+	$(BIN)/python -m observatoire.synthetic --wave $(or $(WAVE),2024)
 
 clean:
 	rm -rf data target logs

@@ -1,13 +1,13 @@
 """Benchmark: the pipeline at scale, side by side with the practical limit of this machine.
 
-For each size W×N (W waves of N professional-survey respondents, made by observatoire/scale.py
+For each size W×N (W waves of N professional-survey respondents, made by bench/scale.py
 in canonical landing form, in a copy of the project under data/bench/), on the same inputs:
 
   (a) transform   `dbt build` of the whole project (seeds, every model up to fct_indicator and
                   beyond, tests) into a fresh warehouse. Landing is not timed: the scale
                   generator writes the files directly in canonical form;
   (b) refresh     (a) + Great Expectations (validate_wave for every wave) + publish
-                  (observatoire.publish.publish when present, else a plain copy);
+                  (observatoire.publish.snapshot.publish when present, else a plain copy);
   (c) reference   bench/reference.sql: ONE hand-written DuckDB script computing the same
                   fct_indicator rows straight from the raw CSV files;
   (d) pandas      bench/pandas_indicators.py: the same indicators in pandas;
@@ -52,8 +52,8 @@ sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("OBSERVATOIRE_PSEUDONYM_KEY", "bench-key-not-secret")
 
-from observatoire import scale  # noqa: E402
-from observatoire.dbt_runner import run_dbt, test_waves_env  # noqa: E402
+from bench import scale  # noqa: E402
+from observatoire.warehouse.dbt_runner import run_dbt, test_waves_env  # noqa: E402
 
 SMOKE_SIZES = ["1x1000"]
 FULL_SIZES = ["shipped", "1x1000", "10x10000", "10x100000"]
@@ -224,7 +224,7 @@ def prepare(project: Path, log) -> None:
     run_dbt(["parse", "--quiet"], warehouse=project / "warehouse.duckdb", project_dir=project,
             capture=True)
     log(f"  dbt parse (untimed warm-up) {time.perf_counter() - started:.1f} s")
-    from observatoire.gx_runner import get_context
+    from observatoire.quality.gx_runner import get_context
 
     get_context(project)
 

@@ -17,13 +17,13 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
 from observatoire import conventions  # noqa: E402
-from observatoire.publish import publish  # noqa: E402
+from observatoire.publish.snapshot import publish  # noqa: E402
 
 
 def tail(args: argparse.Namespace) -> dict:
     """The refresh after dbt: Great Expectations on every wave, then publish."""
     started = time.perf_counter()
-    from observatoire.quality import validate_wave
+    from observatoire.quality.validation import validate_wave
 
     imported = time.perf_counter()
     outcomes = {}
@@ -39,7 +39,8 @@ def tail(args: argparse.Namespace) -> dict:
     publish(args.warehouse, args.published)
     done = time.perf_counter()
     return {"import_seconds": imported - started, "validate_seconds": validated - started,
-            "publish_seconds": done - validated, "publish_method": "observatoire.publish.publish",
+            "publish_seconds": done - validated,
+            "publish_method": "observatoire.publish.snapshot.publish",
             "waves": outcomes}
 
 
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--waves", type=int, nargs="+", required=True)
     t.add_argument("--published", type=Path, required=True)
     t.add_argument("--chunk-rows", type=int, help="rows per batch read from DuckDB for GX "
-                   "(default observatoire.quality.CHUNK_ROWS)")
+                   "(default observatoire.quality.validation.CHUNK_ROWS)")
     t.set_defaults(func=tail)
     r = sub.add_parser("reference")
     r.add_argument("--landing", type=Path, required=True)

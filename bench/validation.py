@@ -1,6 +1,6 @@
 """Quality validation (Great Expectations) of ONE large generated wave: time and peak memory of
-`observatoire.quality.validate_wave`, for several batch sizes (`chunk_rows`), to show that its
-memory is bounded by the batch, not by the wave.
+`observatoire.quality.validation.validate_wave`, for several batch sizes (`chunk_rows`), to show
+that its memory is bounded by the batch, not by the wave.
 
     python bench/validation.py                          # 1 wave × 100,000 respondents
     python bench/validation.py --respondents 20000 --chunks 50000,250000
@@ -25,9 +25,9 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
+from bench import scale  # noqa: E402
 from bench.run import dbt_build, machine, measure, python_step  # noqa: E402
-from observatoire import scale  # noqa: E402
-from observatoire.quality import CHUNK_ROWS  # noqa: E402
+from observatoire.quality.validation import CHUNK_ROWS  # noqa: E402
 
 OUT = BENCH.parent / "docs" / "benchmarks" / "validation.json"
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from observatoire import spec
-from observatoire.dbt_runner import dbt_env
+from observatoire.warehouse.dbt_runner import dbt_env
 
 
 def _step(title: str):
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     dev.set_defaults(func=cmd_dev)
     synth = sub.add_parser("synth", help="regenerate synthetic respondent files", add_help=False)
     synth.add_argument("rest", nargs=argparse.REMAINDER)
-    synth.set_defaults(forward="observatoire.synth")
+    synth.set_defaults(forward="observatoire.synthetic")
     land = sub.add_parser("land", help="land a received file (see docs/landing.md)",
                           add_help=False)
     land.add_argument("rest", nargs=argparse.REMAINDER)

@@ -32,8 +32,8 @@ from dagster_dbt import (
 from packaging import version
 from pydantic import Field
 
-from observatoire.dbt_runner import dbt_env, test_waves_env
 from observatoire.spec import PROJECT_ROOT
+from observatoire.warehouse.dbt_runner import dbt_env, test_waves_env
 from orchestration.landing import PUBLISHED_FIGURES_KEY, instrument_key
 from orchestration.partitions import instruments, waves_partitions
 from orchestration.resources import ObservatoireSettings

@@ -2,7 +2,7 @@
 
 from dagster import Definitions, in_process_executor
 
-from observatoire.dbt_runner import dbt_executable
+from observatoire.warehouse.dbt_runner import dbt_executable
 from orchestration.dbt_models import ObservatoireDbtCli, dbt_project, observatoire_dbt
 from orchestration.jobs import refresh_job
 from orchestration.landing import landing_assets

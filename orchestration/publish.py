@@ -17,7 +17,7 @@ from dagster import (
     asset,
 )
 
-from observatoire import publish as publisher
+from observatoire.publish import snapshot as publisher
 from orchestration.dbt_models import layer_keys
 from orchestration.partitions import waves_partitions
 from orchestration.quality_checks import GX_CHECK_KEY
@@ -75,12 +75,13 @@ def observatoire_snapshot(context: AssetExecutionContext,
     partitions_def=waves_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     kinds={"html"},
-    description="The auditor's report (observatoire.report.build_report): per-wave quality and "
-                "reconciliation pages, offline Data Docs. Swapped in like the snapshot.",
+    description="The auditor's report (observatoire.report.auditor.build_report): per-wave "
+                "quality and reconciliation pages, offline Data Docs. Swapped in like the "
+                "snapshot.",
 )
 def auditor_report(context: AssetExecutionContext,
                    settings: ObservatoireSettings) -> MaterializeResult:
-    from observatoire.report import build_report  # the quality side owns the report
+    from observatoire.report.auditor import build_report  # the quality side owns the report
 
     link = settings.report_path
     link.parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,8 @@
 """The Great Expectations suites as a blocking asset check (plain `@asset_check`, no dagster-ge).
 
-`observatoire.quality.validate_wave` runs the suites of one wave on the built warehouse and
-stores the results in `quality.dq_validation_result`. The check validates the run's waves and
-every other wave present in the warehouse, because the published snapshot carries them all: a
+`observatoire.quality.validation.validate_wave` runs the suites of one wave on the built
+warehouse and stores the results in `quality.dq_validation_result`. The check validates the
+run's waves and every other wave present in the warehouse, because the published snapshot carries them all: a
 blocking failure anywhere stops the publish step downstream.
 """
 
@@ -35,7 +35,7 @@ def waves_in_warehouse(warehouse: Path) -> list[int]:
 
 def run_suites(settings: ObservatoireSettings, run_waves: list[int], log=None) -> dict:
     """validate_wave for every wave to publish; a summary for the check's metadata."""
-    from observatoire.quality import validate_wave  # the quality module owns the suites
+    from observatoire.quality.validation import validate_wave  # the quality module owns the suites
 
     waves = sorted(set(run_waves) | set(waves_in_warehouse(settings.warehouse_path)))
     summary = {"success": True, "waves": {}, "quarantined": 0, "blocking_failures": []}
@@ -64,8 +64,8 @@ def run_suites(settings: ObservatoireSettings, run_waves: list[int], log=None) -
     asset=CHECKED_ASSET,
     name=CHECK_NAME,
     blocking=True,
-    description="Great Expectations suites (observatoire.quality) on the built warehouse, for "
-                "every wave it holds. Blocking: a failure stops the publish step.",
+    description="Great Expectations suites (observatoire.quality.validation) on the built "
+                "warehouse, for every wave it holds. Blocking: a failure stops the publish step.",
 )
 def great_expectations_suites(context: AssetCheckExecutionContext,
                               settings: ObservatoireSettings) -> AssetCheckResult:

@@ -97,7 +97,7 @@ class ObservatoireSettings(ConfigurableResource):
         python_path = [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
         wanted = {
             ENV_WAREHOUSE: str(self.warehouse_path),
-            # profiles.yml loads the dbt-duckdb plugin `observatoire.dbt_plugin`
+            # profiles.yml loads the dbt-duckdb plugin `observatoire.warehouse.dbt_plugin`
             "PYTHONPATH": os.pathsep.join(dict.fromkeys(python_path)),
             "DBT_PROFILES_DIR": str(PROJECT_ROOT),
             **TELEMETRY_OFF_ENV,

@@ -15,7 +15,7 @@ from dagster import (
     asset,
 )
 
-from observatoire import publish as publisher
+from observatoire.publish import snapshot as publisher
 from observatoire.serving.catalog import install_catalog
 from observatoire.serving.load import load_release
 from observatoire.serving.postgres import SERVED_SCHEMA, Endpoint

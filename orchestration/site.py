@@ -33,7 +33,7 @@ SITE_KEY = AssetKey(["published", "barometer_site"])
 )
 def barometer_site(context: AssetExecutionContext,
                    settings: ObservatoireSettings) -> MaterializeResult:
-    from observatoire.publish import snapshot_path
+    from observatoire.publish.snapshot import snapshot_path
     from observatoire.site import publish_site
 
     result = publish_site(snapshot_path(settings.published_path), settings.site_path,

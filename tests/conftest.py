@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from observatoire import scale
-from observatoire.dbt_runner import run_dbt
+from bench import scale
 from observatoire.spec import PROJECT_ROOT
+from observatoire.warehouse.dbt_runner import run_dbt
 
 # A fixed key for tests: pseudonyms are reproducible and no key file is written in data/.
 os.environ.setdefault("OBSERVATOIRE_PSEUDONYM_KEY", "test-key-not-secret")

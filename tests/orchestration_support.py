@@ -49,7 +49,7 @@ def published_state(published_dir: Path) -> dict:
 
 @dataclass
 class FakeReport:
-    """What the GX check reads of observatoire.quality.QualityReport."""
+    """What the GX check reads of observatoire.quality.validation.QualityReport."""
 
     success: bool
     results: list = field(default_factory=list)

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from observatoire import scale
+from bench import scale
 from observatoire.spec import PROJECT_ROOT
 
 

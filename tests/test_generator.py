@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import filecmp
 
-from observatoire import synth
+from observatoire.synthetic import synth
 from tests.conftest import build, copy_project, query
 
 # A made-up wave (test fixture, not real figures): other sizes, other values, other precision.

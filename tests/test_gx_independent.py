@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 from dagster import DagsterEventType, DagsterInstance
 
-from observatoire import publish as publisher
+from observatoire.publish import snapshot as publisher
 from orchestration.publish import REPORT_KEY, SNAPSHOT_KEY
 from orchestration.quality_checks import GX_CHECK_KEY
 from orchestration.runner import refresh

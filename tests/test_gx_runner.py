@@ -1,4 +1,4 @@
-"""observatoire.gx_runner: GX 1.x suites on pandas and Data Docs that render offline.
+"""observatoire.quality.gx_runner: GX 1.x suites on pandas and Data Docs that render offline.
 
 The Chromium checks run with DNS and proxy pointed at nothing, so any asset still loaded
 from a CDN would be missing from the screenshot / DOM (tests/chromium.py: skipped without
@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from observatoire import gx_runner
+from observatoire.quality import data_docs, gx_runner
 from tests.chromium import run_chromium
 
 SUITE = "survey.quality"
@@ -52,7 +52,7 @@ def project(tmp_path_factory):
                                 expectations=exps)
     wave2_again = gx_runner.run_suite(context, SUITE, _wave(20, dirty=False), "2025")
     site = root / "site"
-    index = gx_runner.build_offline_docs(context, site)
+    index = data_docs.build_offline_docs(context, site)
     return {"root": root, "context": context, "site": site, "index": index,
             "wave1": wave1, "wave2": wave2, "wave2_again": wave2_again}
 
@@ -120,7 +120,7 @@ def test_configured_suites_hold_no_wave_specific_value():
 def test_docs_have_no_external_asset_loads(project):
     site, index = project["site"], project["index"]
     assert index == site / "index.html" and index.is_file()
-    assert gx_runner.find_external_urls(site) == []
+    assert data_docs.find_external_urls(site) == []
     pages = list((site / "validations").rglob("*.html"))
     assert len(pages) == 3
     for page in [index, *pages]:
@@ -131,7 +131,7 @@ def test_docs_have_no_external_asset_loads(project):
     assert (vendor / "vega-embed" / "build" / "vega-embed.min.js").is_file()
     assert list((vendor / "@fortawesome" / "fontawesome-free" / "webfonts").glob("*.woff2"))
     # navigation links may stay external; they are reported separately
-    assert all(": http" in link for link in gx_runner.find_external_links(site))
+    assert all(": http" in link for link in data_docs.find_external_links(site))
 
 
 def test_find_external_urls_flags_loads_not_links(tmp_path):
@@ -144,14 +144,14 @@ def test_find_external_urls_flags_loads_not_links(tmp_path):
     )
     (tmp_path / "s.css").write_text("@import 'https://fonts.example.org/f.css';")
     (tmp_path / "j.js").write_text('var u = "https://cdn.example.org/z.js"; // https://a.b/c')
-    assert gx_runner.find_external_urls(tmp_path) == sorted([
+    assert data_docs.find_external_urls(tmp_path) == sorted([
         "a/p.html: https://cdn.example.org/x.js",
         "a/p.html: //cdn.example.org/y.css",
         "a/p.html: http://img.example.org/b.png",
         "s.css: https://fonts.example.org/f.css",
         "j.js: https://cdn.example.org/z.js",
     ])
-    assert gx_runner.find_external_links(tmp_path) == ["a/p.html: https://example.org/doc"]
+    assert data_docs.find_external_links(tmp_path) == ["a/p.html: https://example.org/doc"]
 
 
 # ---------------------------------------------------------------- headless Chromium

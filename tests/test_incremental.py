@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from observatoire.dbt_runner import run_dbt
+from observatoire.warehouse.dbt_runner import run_dbt
 from tests.conftest import build, copy_project, query
 
 # respondent-level tables (incremental by wave) and the figures computed from them

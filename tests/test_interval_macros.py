@@ -14,7 +14,7 @@ import math
 import pytest
 from scipy import stats
 
-from observatoire.dbt_runner import run_dbt
+from observatoire.warehouse.dbt_runner import run_dbt
 
 # (successes, n): Newcombe (1998), Stat Med 17:857-872, Table II, method 3 (score, no
 # continuity correction), published to 4 decimals

@@ -11,10 +11,11 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
-from observatoire import spec, synth
+from observatoire import spec
 from observatoire.conventions import landing_state_root
-from observatoire.generator import load_problem
 from observatoire.landing import LandingError, land
+from observatoire.synthetic import synth
+from observatoire.synthetic.generator import load_problem
 from orchestration.landing import landed_published_figures
 from orchestration.partitions import waves_partitions
 from tests.orchestration_support import settings_in

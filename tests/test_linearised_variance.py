@@ -2,7 +2,7 @@
 
 The warehouse's `standard_error` of the raked public poll is recomputed here from the landed
 answers with plain numpy (its own code: dummies from the margins seed, least squares with
-numpy.linalg.lstsq, no call to observatoire.estimation), and the module is checked against a
+numpy.linalg.lstsq, no call to observatoire.statistics), and the module is checked against a
 closed form (post-stratification on one variable) and against exact properties.
 """
 
@@ -13,10 +13,10 @@ import csv
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
-from observatoire.estimation.linearisation import calibration_matrix, domain_ratio_variances
 from observatoire.spec import PROJECT_ROOT
-from observatoire.survey_stats import wilson_interval
+from observatoire.statistics.linearisation import calibration_matrix, domain_ratio_variances
 from tests.conftest import query
 
 
@@ -130,6 +130,14 @@ def test_linearised_below_kish_where_margins_predict_the_answer(shipped_warehous
     low, high = wilson_interval(value, value * (1 - value) / standard_error ** 2)
     assert (ci_low, ci_high) == pytest.approx((low, high), abs=1e-12)
     assert high - low < 0.8 * np.diff(wilson_interval(value, effective_n))[0]
+
+
+def wilson_interval(p: float, n: float) -> tuple[float, float]:
+    """Wilson score interval (Newcombe 1998, method 3), written here from the formula."""
+    z = norm.ppf(0.975)
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
 
 
 def test_unweighted_wave_keeps_simple_random_sampling_formulas(shipped_warehouse):

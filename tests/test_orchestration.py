@@ -34,8 +34,8 @@ from dagster import (
     instance_for_test,
 )
 
-from observatoire.gx_runner import configured_suites
-from observatoire.publish import NEVER_PUBLISHED, RESPONDENT_COLUMNS
+from observatoire.publish.snapshot import NEVER_PUBLISHED, RESPONDENT_COLUMNS
+from observatoire.quality.gx_runner import configured_suites
 from observatoire.spec import PROJECT_ROOT
 from orchestration.dbt_models import dbt_project, translator
 from orchestration.definitions import defs
@@ -163,7 +163,7 @@ def test_gx_failure_blocks_publish(refreshed, monkeypatch):
     failing = FakeReport(success=False, results=[{"expectation": "speeders", "success": False}],
                          blocking_failures=["speeders: 41 % of completes under a third of the "
                                             "median duration"], quarantined=12)
-    monkeypatch.setattr("observatoire.quality.validate_wave", lambda *a, **k: failing)
+    monkeypatch.setattr("observatoire.quality.validation.validate_wave", lambda *a, **k: failing)
     # fct_response (rebuilt by dbt), its checks, then what depends on them
     result = refresh(["2024"], instance=refreshed.instance, settings=refreshed.settings,
                      assets=[GX_CHECK_KEY.asset_key, SNAPSHOT_KEY, REPORT_KEY])
@@ -348,7 +348,7 @@ def test_webserver_serves_the_graph(tmp_path):
 
 
 def test_build_args_scope_tests_and_rebuilds_to_the_run_waves():
-    from observatoire.dbt_runner import TEST_WAVES_ENV
+    from observatoire.warehouse.dbt_runner import TEST_WAVES_ENV
     from orchestration.dbt_models import DbtBuildConfig, build_args, build_env
     from orchestration.resources import ObservatoireSettings
 

@@ -12,9 +12,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from observatoire import publish as publisher
-from observatoire import synth
-from observatoire.reporting import trends as report_trends
+from observatoire.publish import snapshot as publisher
+from observatoire.report import trends as report_trends
+from observatoire.synthetic import synth
 from tests.conftest import build, copy_project, query
 
 YEAR = 2025

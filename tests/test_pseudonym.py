@@ -14,9 +14,9 @@ import sys
 
 import pytest
 
-from observatoire.dbt_runner import run_dbt
-from observatoire.pseudonym import ENV_VAR, load_key, pseudonym, pseudonyms
 from observatoire.spec import PROJECT_ROOT
+from observatoire.warehouse.dbt_runner import run_dbt
+from observatoire.warehouse.pseudonym import ENV_VAR, load_key, pseudonym, pseudonyms
 from tests.conftest import query
 
 # RFC 4231, test case 2: HMAC-SHA256 of "what do ya want for nothing?" under the key "Jefe"
@@ -84,7 +84,7 @@ def test_key_file_created_private_then_reused(no_env_key, capsys):
 
 def test_concurrent_first_runs_agree_on_one_key(no_env_key):
     """dbt opens several connections at once: every process must read the same key."""
-    code = "from observatoire.pseudonym import load_key; print(load_key().decode())"
+    code = "from observatoire.warehouse.pseudonym import load_key; print(load_key().decode())"
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(8)]

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from observatoire import publish as publisher
+from observatoire.publish import snapshot as publisher
 from observatoire.spec import PROJECT_ROOT
 from orchestration.publish import SNAPSHOT_KEY
 from orchestration.runner import refresh

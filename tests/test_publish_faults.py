@@ -1,6 +1,6 @@
 """A publisher that dies at any step leaves a whole snapshot (old or new) and a clean next run.
 
-Each case runs `observatoire.publish.publish` in a child process that kills itself
+Each case runs `observatoire.publish.snapshot.publish` in a child process that kills itself
 (`os._exit`, no cleanup code runs, as with SIGKILL or a power cut) at one step: before and
 after building, checking and exporting the snapshot, before and after the swap of the DuckDB
 file, and before, inside and after the swap of the Parquet link. Then the published folder
@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from observatoire import publish as publisher
+from observatoire.publish import snapshot as publisher
 from observatoire.spec import PROJECT_ROOT
 
 CRASH = """
 import os, sys
 from pathlib import Path
-from observatoire import publish as p
+from observatoire.publish import snapshot as p
 
 target, when, nth = sys.argv[3], sys.argv[4], int(sys.argv[5])
 owner = os if target in ("symlink", "replace") else p

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 
-from observatoire import quality, report
-from observatoire.gx_runner import find_external_urls
+from observatoire.quality import validation as quality
+from observatoire.quality.data_docs import find_external_urls
+from observatoire.report import auditor as report
 from observatoire.spec import PROJECT_ROOT
 from tests.chromium import run_chromium
 from tests.conftest import build, copy_project, query

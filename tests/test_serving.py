@@ -28,7 +28,7 @@ import sqlalchemy
 import yaml
 from dagster import DagsterInstance
 
-from observatoire import publish as publisher
+from observatoire.publish import snapshot as publisher
 from observatoire.serving.load import load_release, served_release
 from observatoire.serving.postgres import (
     DATABASE,

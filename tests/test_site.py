@@ -25,7 +25,7 @@ import pytest
 from dagster import DagsterInstance
 from PIL import Image
 
-from observatoire import publish as publisher
+from observatoire.publish import snapshot as publisher
 from observatoire.site import build_site
 from orchestration.runner import refresh
 from orchestration.site import SITE_KEY

@@ -10,7 +10,8 @@ from datetime import date
 import pytest
 from scipy import stats
 
-from observatoire import generator, spec
+from observatoire import spec
+from observatoire.synthetic import generator
 from tests.conftest import build, copy_project, query
 
 Z = 1.959963984540054

@@ -1,10 +1,10 @@
-"""Tests for observatoire.survey_stats against hand-computed / published values."""
+"""Tests for observatoire.statistics.design_effect against hand-computed / published values."""
 
 import math
 
 import pytest
 
-from observatoire.survey_stats import design_effect, kish_effective_n
+from observatoire.statistics.design_effect import design_effect, kish_effective_n
 
 # --- Kish design effect / effective n ---------------------------------------
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from observatoire import spec, synth
-from observatoire.generator import anchoring
+from observatoire import spec
+from observatoire.synthetic import anchoring, synth
 from tests.test_generator import _write_wave
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import pytest
 
-from observatoire import synth
+from observatoire.synthetic import synth
 from tests.conftest import build, copy_project, query
 
 YEAR = 2025

@@ -1,10 +1,10 @@
-"""Tests for observatoire.weighting.rake against hand-derived raking solutions."""
+"""Tests for observatoire.statistics.raking.rake against hand-derived raking solutions."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from observatoire.weighting import RakeResult, RakingError, rake
+from observatoire.statistics.raking import RakeResult, RakingError, rake
 
 
 def _sample_2x2() -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 Raked (calibrated) estimates: the variance is that of the residuals of each estimate's
 influence values regressed on the raking margins' dummies
-(observatoire.estimation.linearisation, the one implementation; docs/methodology.md).
+(observatoire.statistics.linearisation, the one implementation; docs/methodology.md).
 fct_indicator uses it as `standard_error` and for the intervals of weighted waves; unweighted
 waves have no row here and keep their simple-random-sampling formulas.
 
@@ -13,7 +13,7 @@ lists, the same rows fct_indicator sums. Only the weighted waves (small polls) l
 import numpy as np
 import pandas as pd
 
-from observatoire.estimation.linearisation import calibration_matrix, domain_ratio_variances
+from observatoire.statistics.linearisation import calibration_matrix, domain_ratio_variances
 
 KEYS = ["indicator_id", "segment_type", "segment_value"]
 COLUMNS = ["survey", "wave_year", *KEYS, "base_n", "estimate", "linearised_variance",

@@ -3,7 +3,7 @@ the `waves` seed): raking to population margins (the `population_margins` seed).
 wave has weight 1.0, given by the view int_respondent_weights, which reads this table.
 
 A dbt Python model (run in-process by dbt-duckdb) so that weighting stays in the dbt lineage;
-the raking itself is observatoire.weighting.rake, tested on its own.
+the raking itself is observatoire.statistics.raking.rake, tested on its own.
 
 Only what raking needs leaves DuckDB: the quota answers of weighted waves. Unweighted waves
 (the large ones: the professional survey) are neither read nor written here, so this model's
@@ -15,7 +15,7 @@ calibration variables of the linearised variance (int_indicator_variance).
 
 import pandas as pd
 
-from observatoire.poll_weights import raking_frame, weigh
+from observatoire.statistics.poll_weights import raking_frame, weigh
 
 
 def _quoted(values) -> str:

@@ -27,7 +27,7 @@ from observatoire.serving.postgres import (
 
 
 def _published_snapshot() -> Path:
-    from observatoire import publish as publisher
+    from observatoire.publish import snapshot as publisher
     from orchestration.resources import ObservatoireSettings
 
     return publisher.snapshot_path(ObservatoireSettings.from_env().published_path)
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _published_at(snapshot: Path) -> str:
-    from observatoire import publish as publisher
+    from observatoire.publish import snapshot as publisher
 
     return str(publisher.snapshot_info(snapshot)["published_at"])
 

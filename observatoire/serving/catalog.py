@@ -14,8 +14,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from observatoire import publish as publisher
-from observatoire.dbt_runner import run_dbt
+from observatoire.publish import snapshot as publisher
+from observatoire.warehouse.dbt_runner import run_dbt
 
 CATALOG_NAME = "catalog"
 FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json",

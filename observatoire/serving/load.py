@@ -1,8 +1,8 @@
 """Load a published DuckDB snapshot into PostgreSQL, atomically, with the dbt descriptions.
 
 What is served is what the snapshot holds: its tables (`meta.snapshot.tables`, chosen by
-`observatoire.publish`, never respondent-level) plus `snapshot` (when and from which run), under
-their short names in one schema, `published`.
+`observatoire.publish.snapshot`, never respondent-level) plus `snapshot` (when and from which
+run), under their short names in one schema, `published`.
 
 1. The release is copied (COPY) into a fresh schema `release_<stamp>`, commented (table and
    column descriptions from the dbt manifest, which BI tools show) and analysed; nobody reads it.
@@ -33,7 +33,7 @@ import duckdb
 import psycopg
 from psycopg import sql
 
-from observatoire import publish as publisher
+from observatoire.publish import snapshot as publisher
 from observatoire.serving.postgres import READER, SERVED_SCHEMA
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from observatoire import publish as publisher
+from observatoire.publish import snapshot as publisher
 from observatoire.site.blocks import indicator_block, indicator_key, key_figure
 from observatoire.site.config import (
     FALLBACK_THEME,

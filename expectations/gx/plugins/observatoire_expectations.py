@@ -7,7 +7,7 @@ landed (one row per respondent, the raw file's columns as strings) and from conf
 (codebook, segments, population margins, published figures): never from the flags dbt computed.
 Wave-dependent inputs (which codebook, which margins, the sample size) are suite parameters
 (`{"$PARAMETER": "codebook"}` in the suite files of `expectations/gx/expectations/`), given at
-validation time by `observatoire.quality`, so one suite serves every wave.
+validation time by `observatoire.quality.validation`, so one suite serves every wave.
 
 Respondent checks (one unexpected row = one respondent), on a frame with the raw columns:
 
@@ -50,7 +50,7 @@ from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
 
 from observatoire import spec
-from observatoire.scale import Columns, encode
+from observatoire.quality.answers import Columns, encode
 
 ID_COLUMNS = ("respondent_id", "source_row", "started_at", "ended_at")
 TOLERATED = "tolerated_checks"

@@ -47,7 +47,7 @@ def run_dbt(args: list[str], *, warehouse: Path | None = None, project_dir: Path
     RuntimeError (with dbt's output) on failure."""
     dbt_env()
     env = {**os.environ, **(env or {})}
-    # dbt loads our plugin (observatoire.dbt_plugin) and Python models from this package
+    # dbt loads our plugin (observatoire.warehouse.dbt_plugin) and Python models from this package
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
     if warehouse is not None:

@@ -1,4 +1,4 @@
-"""Weight diagnostics used by the raking (`observatoire.weighting`): Kish effective sample
+"""Weight diagnostics used by the raking (`observatoire.statistics.raking`): Kish effective sample
 size and design effect (numpy only).
 
 Intervals, standard errors and trend tests are computed in SQL (`macros/intervals.sql`,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from observatoire.generator.engine import Answers
+from observatoire.synthetic.engine import Answers
 
 
 class PolishMixin:

@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 
 from observatoire import spec
-from observatoire.weighting import RakeResult, rake
+from observatoire.statistics.raking import RakeResult, rake
 
 
 def raking_settings(project_root: Path = spec.PROJECT_ROOT) -> dict:

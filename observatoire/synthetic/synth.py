@@ -1,6 +1,6 @@
 """Command line for the synthetic respondent files: one per instrument of a wave.
 
-    python -m observatoire.synth --wave 2024 [--instrument pro] [--steps N] [--seed S]
+    python -m observatoire.synthetic --wave 2024 [--instrument pro] [--steps N] [--seed S]
 
 Reads `seeds/codebooks/<instrument>_<wave>.csv`, the wave's published figures
 `seeds/published/published_figures_<wave>.csv` and `seeds/waves.csv`, and writes
@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from observatoire import generator, poll_weights, spec
+from observatoire import spec
 from observatoire.conventions import landing_state_root
+from observatoire.statistics import poll_weights
+from observatoire.synthetic import generator
 
 
 def wave_rows(wave: int, seeds: Path) -> dict[str, dict[str, str]]:

@@ -5,7 +5,7 @@ from named fields (`_records`)."""
 
 from __future__ import annotations
 
-from observatoire.report import STATUS_CSS, _esc, _table
+from observatoire.report.auditor import STATUS_CSS, _esc, _table
 
 PROVENANCE_LABELS = {
     "measured": "mesuré / measured",

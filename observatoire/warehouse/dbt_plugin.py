@@ -14,7 +14,7 @@ import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
 from scipy import stats
 
-from observatoire.pseudonym import load_key, pseudonyms
+from observatoire.warehouse.pseudonym import load_key, pseudonyms
 
 
 def _t_quantile(p: float, df: float) -> float | None:

@@ -26,10 +26,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from observatoire import spec
-from observatoire.generator import anchoring
-from observatoire.generator.engine import Answers, Engine, Problem, load_problem
-from observatoire.generator.search import Search
 from observatoire.spec import Codebook, Target
+from observatoire.synthetic import anchoring
+from observatoire.synthetic.engine import Answers, Engine, Problem, load_problem
+from observatoire.synthetic.search import Search
 
 __all__ = ["Answers", "Engine", "Problem", "Search", "generate", "load_problem",
            "write_raw_file"]

@@ -23,8 +23,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from observatoire import spec
-from observatoire.generator.engine import Answers, Engine, Problem, load_problem
 from observatoire.spec import Codebook, StatedChange, Target
+from observatoire.synthetic.engine import Answers, Engine, Problem, load_problem
 
 # Margin kept inside a derived interval (points), so that a value on its edge does not
 # depend on the last bit of a floating-point subtraction in the warehouse.

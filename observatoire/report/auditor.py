@@ -96,7 +96,7 @@ def _link(docs_dir: Path, out_dir: Path, gx_suite: str, label: str) -> str:
 
 STATUS_CSS = {"reproduced": "ok", "exception": "warn", "not_reproduced": "bad"}
 def _wave_page(con, wave: int, out_dir: Path, docs_dir: Path) -> str:
-    from observatoire.reporting import trends  # imports this module's helpers
+    from observatoire.report import trends  # imports this module's helpers
     parts = [f"<h1>Rapport qualité — vague {wave} / Quality report — wave {wave}</h1>"]
     waves = con.execute("select survey, title_fr, title_en, is_synthetic, data_note, landed_n, "
                         "respondents_n, quarantined_n, fieldwork_start_date, fieldwork_end_date "
@@ -263,11 +263,12 @@ def _page(title: str, body: str) -> str:
 def build_report(warehouse: Path, out_dir: Path, *,
                  project_root: Path = spec.PROJECT_ROOT) -> Path:
     """Build Data Docs and the per-wave summary pages into out_dir; returns index.html."""
-    from observatoire.gx_runner import build_offline_docs, get_context
+    from observatoire.quality.data_docs import build_offline_docs
+    from observatoire.quality.gx_runner import get_context
 
     out_dir.mkdir(parents=True, exist_ok=True)
     docs_dir = out_dir / "data_docs"
-    # the run's GX context lives beside the warehouse (observatoire.quality)
+    # the run's GX context lives beside the warehouse (observatoire.quality.validation)
     build_offline_docs(get_context(Path(warehouse).parent, load_suites=False), docs_dir)
     links = []
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -6,9 +6,9 @@ import bisect
 import math
 import random
 
-from observatoire.generator.engine import Answers, Engine, Problem
-from observatoire.generator.polish import PolishMixin
 from observatoire.spec import Target
+from observatoire.synthetic.engine import Answers, Engine, Problem
+from observatoire.synthetic.polish import PolishMixin
 
 
 def _target_loss(t: Target, unit: str, num: float, den: float) -> float:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from observatoire.survey_stats import design_effect, kish_effective_n
+from observatoire.statistics.design_effect import design_effect, kish_effective_n
 
 # Target shares must sum to 1 within this; totals of different variables must
 # agree within this relative difference.

@@ -119,7 +119,7 @@ def _exceptions(seeds: Path, survey: str, wave: int) -> list[str]:
 def suite_parameters(*, survey: str, wave: int, project_root: Path, landing_root: Path,
                      rules: dict[str, dict], accounted_rows: int, accepted_n: int) -> dict:
     """The wave-dependent values the configured suites refer to as `$PARAMETER`s."""
-    from observatoire.poll_weights import load_margins, raking_settings
+    from observatoire.statistics.poll_weights import load_margins, raking_settings
 
     seeds = project_root / "seeds"
     codebook = landing_root / "codebooks" / f"{survey}_{wave}.csv"
@@ -206,7 +206,7 @@ def _validate(context, con, suite: str, label: str, sql: str, params: list,
               parameters: dict, chunk_rows: int) -> list[dict]:
     """Results of a suite on the rows of `sql`: row-wise suites batch by batch (`chunk_rows`
     rows read from DuckDB at a time, results merged), the others on the whole batch."""
-    from observatoire.gx_runner import run_suite
+    from observatoire.quality.gx_runner import run_suite
 
     if suite not in ROW_WISE_SUITES:
         return run_suite(context, suite, con.execute(sql, params).df(), label,
@@ -229,7 +229,7 @@ def validate_wave(warehouse: Path, wave_year: int, *, project_root: Path = spec.
 
     The GX context of the run lives beside the warehouse (`<warehouse folder>/gx/`).
     """
-    from observatoire.gx_runner import get_context
+    from observatoire.quality.gx_runner import get_context
 
     rules = _rules(project_root)
     flag_only = sorted(c for c, r in rules.items() if r["is_blocking"].lower() != "true")

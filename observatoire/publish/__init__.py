@@ -1,0 +1,1 @@
+"""Publication: the read-only snapshot that BI tools read, swapped in atomically."""

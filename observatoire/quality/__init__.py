@@ -1,0 +1,1 @@
+"""Response quality with Great Expectations: suites per wave, validation, offline Data Docs."""

@@ -1,0 +1,1 @@
+"""The auditor's report: one page per wave, trends, methodology, links into the Data Docs."""

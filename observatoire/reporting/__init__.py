@@ -1,1 +1,0 @@
-"""Parts of the auditor's report (observatoire/report.py builds the pages)."""

@@ -1,0 +1,1 @@
+"""Survey statistics: raking to population margins, design effects, linearised variance."""

@@ -1,0 +1,2 @@
+"""Synthetic respondent files generated from each wave's published figures (the real files
+are confidential)."""

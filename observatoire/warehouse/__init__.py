@@ -1,0 +1,2 @@
+"""The warehouse build: dbt run in a subprocess, the dbt-duckdb plugin (pseudonyms, t
+quantiles) and the pseudonymisation key."""

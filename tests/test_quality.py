@@ -151,7 +151,7 @@ def test_speeders_and_straightliners_are_flagged_and_kept(injected):
         select q.source_row, r.is_speeder, r.is_straightliner, r.is_quarantined
         from marts.dim_respondent r
         join intermediate.int_respondent_quality q using (respondent_key)
-        where q.source_row in (?, ?) and q.survey = 'pro'""",
+        where q.source_row in (?, ?) and q.survey = 'pro' and q.wave_year = 2024""",
                   [rows["speeder"], rows["straightliner"]])
     state = {row: (speeder, straight, quarantined) for row, speeder, straight, quarantined in flags}
     assert state[rows["speeder"]][0] and not state[rows["speeder"]][2]

@@ -64,14 +64,15 @@ def test_mean_t_interval(shipped_warehouse):
     scores = [x for (x,) in query(shipped_warehouse, """
         select r.numeric_value from marts.fct_response r
         join marts.bridge_respondent_profession b using (respondent_key)
-        where r.question_id = 'impact_score' and b.profession = 'producteur'""")]
+        where r.question_id = 'impact_score' and b.profession = 'producteur'
+          and r.wave_year = 2024""")]
     n = len(scores)
     mean = sum(scores) / n
     sd = math.sqrt(sum((x - mean) ** 2 for x in scores) / (n - 1))
     half = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
     value, ci_low, ci_high, se = query(shipped_warehouse, """
         select value, ci_low, ci_high, standard_error from marts.fct_indicator
-        where survey = 'pro' and indicator_id = 'impact_score_mean'
+        where survey = 'pro' and indicator_id = 'impact_score_mean' and wave_year = 2024
           and segment_type = 'profession' and segment_value = 'producteur'""")[0]
     assert value == pytest.approx(mean, abs=1e-12)
     assert se == pytest.approx(sd / math.sqrt(n), abs=1e-12)

@@ -2,8 +2,8 @@
 
 `observatoire.quality.validation.validate_wave` runs the suites of one wave on the built
 warehouse and stores the results in `quality.dq_validation_result`. The check validates the
-run's waves and every other wave present in the warehouse, because the published snapshot carries them all: a
-blocking failure anywhere stops the publish step downstream.
+run's waves and every other wave present in the warehouse, because the published snapshot
+carries them all: a blocking failure anywhere stops the publish step downstream.
 """
 
 from pathlib import Path

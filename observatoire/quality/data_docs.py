@@ -1,13 +1,14 @@
 """Offline Data Docs for Great Expectations.
 
 GX templates load Bootstrap, bootstrap-table, bootstrap-datepicker, bootstrap-dark, jQuery,
-Popper, Vega/Vega-Lite/Vega-Embed and Font Awesome from CDNs, and the GX logo from S3. ``build_offline_docs`` builds the site into ``out_dir``, maps every CDN URL it
-finds to the same file of the matching npm package installed from ``vendor/package.json``
-(``npm ci --prefix vendor``), copies it (and the fonts its CSS references) to
-``static/vendor/<package>/``, rewrites the reference to a relative path and drops
-``integrity``/``crossorigin`` (CORS checks fail on ``file://``). The logo points to GX's own
-``static/images/logo-long.png``. An unknown URL raises, so a GX upgrade cannot silently
-reintroduce a network load. ``find_external_urls`` checks the result.
+Popper, Vega/Vega-Lite/Vega-Embed and Font Awesome from CDNs, and the GX logo from S3.
+``build_offline_docs`` builds the site into ``out_dir``, maps every CDN URL it finds to the same
+file of the matching npm package installed from ``vendor/package.json`` (``npm ci --prefix
+vendor``), copies it (and the fonts its CSS references) to ``static/vendor/<package>/``,
+rewrites the reference to a relative path and drops ``integrity``/``crossorigin`` (CORS checks
+fail on ``file://``). The logo points to GX's own ``static/images/logo-long.png``. An unknown
+URL raises, so a GX upgrade cannot silently reintroduce a network load. ``find_external_urls``
+checks the result.
 """
 
 from __future__ import annotations

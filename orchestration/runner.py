@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster import AssetKey, DagsterEventType, DagsterInstance, Definitions
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
 from observatoire.conventions import DAGSTER_YAML
 from orchestration.partitions import known_waves, sync_waves
 from orchestration.resources import ObservatoireSettings
+
+# A run over a range of wave partitions is asked for with Dagster's documented run tags (the
+# ones a backfill of a range sets); the package exports no public constant for them.
+ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def ensure_dagster_home(home: Path) -> Path:

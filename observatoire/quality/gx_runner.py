@@ -30,11 +30,11 @@ from pathlib import Path
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-import great_expectations as gx  # noqa: E402
-import great_expectations.exceptions as gx_exc  # noqa: E402
-import pandas as pd  # noqa: E402
-from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
-from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+import great_expectations as gx
+import great_expectations.exceptions as gx_exc
+import pandas as pd
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 log = logging.getLogger(__name__)
 

@@ -50,24 +50,24 @@ def _status(ok: bool, blocking: bool = True) -> str:
     return f'<span class="{css}">✘ {word}</span>'
 
 
-def _chart(rows: list[tuple]) -> str:
+def _chart(rows: list[dict]) -> str:
     """Published vs computed percentages (dot plot), as an inline PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in rows if r[5] == "pct" and r[6] is not None]
+    rows = [r for r in rows if r["published_unit"] == "pct" and r["computed_value"] is not None]
     if not rows:
         return ""
     height = max(2.5, 0.22 * len(rows) + 1)
     fig, ax = plt.subplots(figsize=(8, height), dpi=90)
-    labels = [f"{r[1]} · {r[2]}={r[3]}" for r in rows]
+    labels = [f"{r['indicator_id']} · {r['segment_type']}={r['segment_value']}" for r in rows]
     y = range(len(rows))
-    ax.scatter([r[4] for r in rows], y, marker="|", s=160, color="#1d2330",
+    ax.scatter([r["published_value"] for r in rows], y, marker="|", s=160, color="#1d2330",
                label="published / publié")
-    ax.scatter([r[6] for r in rows], y, s=18, color=["#17713a" if r[7] == "reproduced"
-                                                      else "#b3261e" for r in rows],
+    ax.scatter([r["computed_value"] for r in rows], y, s=18,
+               color=["#17713a" if r["status"] == "reproduced" else "#b3261e" for r in rows],
                label="computed / calculé")
     ax.set_yticks(list(y), labels, fontsize=7)
     ax.invert_yaxis()
@@ -95,21 +95,31 @@ def _link(docs_dir: Path, out_dir: Path, gx_suite: str, label: str) -> str:
 
 
 STATUS_CSS = {"reproduced": "ok", "exception": "warn", "not_reproduced": "bad"}
+
+
+def _records(con, sql: str, params: list) -> list[dict]:
+    """Rows of a query as dicts keyed by column name (pages are built from named fields)."""
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
 def _wave_page(con, wave: int, out_dir: Path, docs_dir: Path) -> str:
     from observatoire.report import trends  # imports this module's helpers
     parts = [f"<h1>Rapport qualité — vague {wave} / Quality report — wave {wave}</h1>"]
-    waves = con.execute("select survey, title_fr, title_en, is_synthetic, data_note, landed_n, "
-                        "respondents_n, quarantined_n, fieldwork_start_date, fieldwork_end_date "
-                        "from marts.dim_wave where wave_year = ? order by survey",
-                        [wave]).fetchall()
-    if any(w[3] for w in waves):
+    waves = _records(con, "select survey, title_fr, title_en, is_synthetic, data_note, landed_n, "
+                     "respondents_n, quarantined_n, fieldwork_start_date, fieldwork_end_date "
+                     "from marts.dim_wave where wave_year = ? order by survey", [wave])
+    if any(w["is_synthetic"] for w in waves):
         parts.append('<p class="banner"><b>Données synthétiques / Synthetic data.</b> '
                      'The respondent-level files of this wave were generated from its '
                      'published figures; the real files are confidential.</p>')
-    for (survey, title_fr, title_en, _, note, landed, accepted, quarantined,
-         start, end) in waves:
-        parts.append(f"<h2>{_esc(title_fr)} <small>/ {_esc(title_en)} ({survey})</small></h2>")
-        parts.append(f"<p><small>Terrain / fieldwork {start} → {end}. {_esc(note)}</small></p>")
+    for w in waves:
+        survey, landed = w["survey"], w["landed_n"]
+        accepted, quarantined = w["respondents_n"], w["quarantined_n"]
+        parts.append(f"<h2>{_esc(w['title_fr'])} <small>/ {_esc(w['title_en'])} ({survey})"
+                     "</small></h2>")
+        parts.append(f"<p><small>Terrain / fieldwork {w['fieldwork_start_date']} → "
+                     f"{w['fieldwork_end_date']}. {_esc(w['data_note'])}</small></p>")
         parts.append(
             '<div class="cards">'
             f'<div class="card"><b>{landed}</b>reçus / landed</div>'
@@ -117,52 +127,60 @@ def _wave_page(con, wave: int, out_dir: Path, docs_dir: Path) -> str:
             f'<div class="card"><b>{quarantined}</b>en quarantaine / quarantined</div>'
             f'<div class="card"><b>{"✔" if landed == accepted + quarantined else "✘"}</b>'
             'reçus = acceptés + quarantaine</div></div>')
-        checks = con.execute(
-            "select check_id, check_label_fr, check_label_en, is_blocking, respondents_n, "
+        checks = _records(
+            con, "select check_id, check_label_fr, check_label_en, is_blocking, respondents_n, "
             "findings_n from reports.rpt_quality_summary where wave_year = ? and survey = ? "
-            "order by is_blocking desc, check_id", [wave, survey]).fetchall()
+            "order by is_blocking desc, check_id", [wave, survey])
         parts.append("<h3>Contrôles des répondants / Respondent checks</h3>")
         parts.append(_table(
             ["check", "libellé / label", "effet / effect", "répondants / respondents",
              "constats / findings"],
-            [[_esc(c[0]), f"{_esc(c[1])}<br><small>{_esc(c[2])}</small>",
-              "quarantaine / quarantine" if c[3] else "signalé, conservé / flagged, kept",
-              f'<span class="num">{c[4]}</span>', f'<span class="num">{c[5]}</span>']
+            [[_esc(c["check_id"]),
+              f"{_esc(c['check_label_fr'])}<br><small>{_esc(c['check_label_en'])}</small>",
+              "quarantaine / quarantine" if c["is_blocking"] else
+              "signalé, conservé / flagged, kept",
+              f'<span class="num">{c["respondents_n"]}</span>',
+              f'<span class="num">{c["findings_n"]}</span>']
              for c in checks]))
         parts.append(_quarantine_table(con, wave, survey))
-        results = con.execute(
-            "select suite, batch, expectation_type, \"column\", check_id, is_blocking, success, "
-            "unexpected_count, element_count, observed_value from quality.dq_validation_result "
-            "where wave_year = ? and survey = ? order by suite, batch desc, expectation_type",
-            [wave, survey]).fetchall()
-        passed = sum(1 for r in results if r[6])
-        flagged = sum(1 for r in results if not r[6] and not r[5])
+        results = _records(
+            con, "select suite, batch, expectation_type, \"column\", check_id, is_blocking, "
+            "success, unexpected_count, element_count, observed_value "
+            "from quality.dq_validation_result where wave_year = ? and survey = ? "
+            "order by suite, batch desc, expectation_type", [wave, survey])
+        passed = sum(1 for r in results if r["success"])
+        flagged = sum(1 for r in results if not r["success"] and not r["is_blocking"])
         parts.append(f"<h3>Great Expectations — {len(results)} contrôles / checks: "
                      f"{passed} réussis / passed, {flagged} signalés / flagged, "
                      f"{len(results) - passed - flagged} en échec / failed</h3>")
         parts.append(_table(
             ["suite", "lot / batch", "expectation", "colonne / column", "statut / status",
              "inattendus / unexpected", "lignes / rows", "Data Docs"],
-            [[_esc(r[0]), _esc(r[1]), _esc(r[2]), _esc(r[3]), _status(r[6], r[5]),
-              f'<span class="num">{_esc(r[7])}</span>', f'<span class="num">{r[8]}</span>',
-              _link(docs_dir, out_dir, r[0], f"{survey}_{wave}_{r[1]}")]
+            [[_esc(r["suite"]), _esc(r["batch"]), _esc(r["expectation_type"]),
+              _esc(r["column"]), _status(r["success"], r["is_blocking"]),
+              f'<span class="num">{_esc(r["unexpected_count"])}</span>',
+              f'<span class="num">{r["element_count"]}</span>',
+              _link(docs_dir, out_dir, r["suite"], f"{survey}_{wave}_{r['batch']}")]
              for r in results]))
-        recon = con.execute(
-            "select survey, indicator_id, segment_type, segment_value, published_value, "
+        recon = _records(
+            con, "select survey, indicator_id, segment_type, segment_value, published_value, "
             "published_unit, computed_value, status, reason, base_n from "
             "reports.rpt_published_reconciliation where wave_year = ? and survey = ? "
-            "order by indicator_id, segment_type, segment_value", [wave, survey]).fetchall()
-        reproduced = sum(1 for r in recon if r[7] == "reproduced")
+            "order by indicator_id, segment_type, segment_value", [wave, survey])
+        reproduced = sum(1 for r in recon if r["status"] == "reproduced")
         parts.append(f"<h3>Chiffres publiés / Published figures — {reproduced} of {len(recon)} "
                      "reproduced</h3>")
         parts.append(_chart(recon))
         parts.append(_table(
             ["indicator", "segment", "publié / published", "calculé / computed", "base n",
              "statut / status", "raison / reason"],
-            [[_esc(r[1]), f"{_esc(r[2])}={_esc(r[3])}", f'<span class="num">{r[4]:g}</span>',
-              f'<span class="num">{"" if r[6] is None else f"{r[6]:.3f}"}</span>',
-              f'<span class="num">{_esc(r[9])}</span>',
-              f'<span class="{STATUS_CSS[r[7]]}">{r[7]}</span>', _esc(r[8])] for r in recon]))
+            [[_esc(r["indicator_id"]), f"{_esc(r['segment_type'])}={_esc(r['segment_value'])}",
+              f'<span class="num">{r["published_value"]:g}</span>',
+              '<span class="num">' + ("" if r["computed_value"] is None
+                                      else f"{r['computed_value']:.3f}") + "</span>",
+              f'<span class="num">{_esc(r["base_n"])}</span>',
+              f'<span class="{STATUS_CSS[r["status"]]}">{r["status"]}</span>',
+              _esc(r["reason"])] for r in recon]))
         parts.append(trends.provenance_counts(con, wave, survey))
         parts.append(trends.trends_section(con, wave, survey))
     parts.append(f'<p><a href="methodology_{wave}.html">Note méthodologique / Methodology</a> · '
@@ -177,13 +195,11 @@ QUARANTINE_SHOWN = 200  # findings listed per survey; the rest are counted, all 
 def _quarantine_table(con, wave: int, survey: str) -> str:
     """Every quarantine finding: file and row, rule, question, value as landed, what was
     allowed (marts.dq_quarantine), so an auditor can check each against the codebook."""
-    cursor = con.execute(
-        "select source_file, source_row, check_id, check_label_fr, check_label_en, "
+    findings = _records(
+        con, "select source_file, source_row, check_id, check_label_fr, check_label_en, "
         "question_id, column_name, raw_value, reason, allowed from marts.dq_quarantine "
         "where wave_year = ? and survey = ? order by source_file, source_row, check_id, "
         "column_name", [wave, survey])
-    names = [d[0] for d in cursor.description]
-    findings = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     title = f"<h3>Quarantaine / Quarantine — {len(findings)} constats / findings</h3>"
     if not findings:
         return title + "<p>Aucun constat / no finding.</p>"
@@ -203,54 +219,64 @@ def _quarantine_table(con, wave: int, survey: str) -> str:
 def _methodology_page(con, wave: int) -> str:
     """Methodology note of a wave (AAPOR transparency elements), from the warehouse."""
     parts = [f"<h1>Note méthodologique — vague {wave} / Methodology note — wave {wave}</h1>"]
-    waves = con.execute(
-        "select survey, title_fr, title_en, sponsor, population_fr, population_en, "
+    waves = _records(
+        con, "select survey, title_fr, title_en, sponsor, population_fr, population_en, "
         "recruitment_fr, recruitment_en, mode, fieldwork_start_date, fieldwork_end_date, "
         "landed_n, respondents_n, quarantined_n, is_weighted, is_synthetic, data_note "
-        "from marts.dim_wave where wave_year = ? order by survey", [wave]).fetchall()
+        "from marts.dim_wave where wave_year = ? order by survey", [wave])
     for w in waves:
-        diag = con.execute(
-            "select raking_iterations, max_margin_error, min_weight, max_weight, "
+        diags = _records(
+            con, "select raking_iterations, max_margin_error, min_weight, max_weight, "
             "design_effect, effective_n, margin_of_error_50pct "
             "from reports.rpt_weighting_diagnostics where wave_year = ? and survey = ?",
-            [wave, w[0]]).fetchone()
-        checks = con.execute(
-            "select check_label_en, is_blocking, respondents_n from reports.rpt_quality_summary "
+            [wave, w["survey"]])
+        diag = diags[0] if diags else None
+        checks = _records(
+            con, "select check_label_en, is_blocking, respondents_n "
+            "from reports.rpt_quality_summary "
             "where wave_year = ? and survey = ? and respondents_n > 0 order by check_id",
-            [wave, w[0]]).fetchall()
+            [wave, w["survey"]])
         weighting = (
             f"Raking to population margins (seed <code>population_margins</code>), "
-            f"{diag[0]} iterations, largest margin gap {diag[1]:.1e}; weights "
-            f"{diag[2]:.2f}–{diag[3]:.2f}; design effect {diag[4]:.2f}, effective n "
-            f"{diag[5]:.0f}." if w[14] and diag else
+            f"{diag['raking_iterations']} iterations, largest margin gap "
+            f"{diag['max_margin_error']:.1e}; weights {diag['min_weight']:.2f}–"
+            f"{diag['max_weight']:.2f}; design effect {diag['design_effect']:.2f}, effective n "
+            f"{diag['effective_n']:.0f}." if w["is_weighted"] and diag else
             "Unweighted (every weight is 1; effective n = n).")
-        moe = f"±{100 * diag[6]:.1f} points for a 50 % share (95 %)" if diag else "n/a"
-        found = "; ".join(f"{c[0]}: {c[2]} ({'quarantined' if c[1] else 'flagged, kept'})"
-                          for c in checks) or "no finding"
+        moe = (f"±{100 * diag['margin_of_error_50pct']:.1f} points for a 50 % share (95 %)"
+               if diag else "n/a")
+        found = "; ".join(
+            f"{c['check_label_en']}: {c['respondents_n']} "
+            f"({'quarantined' if c['is_blocking'] else 'flagged, kept'})"
+            for c in checks) or "no finding"
         rows = [
-            ("Commanditaire / Sponsor", _esc(w[3])),
-            ("Population", f"{_esc(w[4])}<br><small>{_esc(w[5])}</small>"),
-            ("Échantillon / Sample", f"{_esc(w[6])}<br><small>{_esc(w[7])}</small>"),
-            ("Mode", _esc(w[8])),
-            ("Terrain / Fieldwork", f"{w[9]} → {w[10]}"),
-            ("Taille / Size", f"{w[11]} landed, {w[12]} accepted, {w[13]} quarantined"),
+            ("Commanditaire / Sponsor", _esc(w["sponsor"])),
+            ("Population",
+             f"{_esc(w['population_fr'])}<br><small>{_esc(w['population_en'])}</small>"),
+            ("Échantillon / Sample",
+             f"{_esc(w['recruitment_fr'])}<br><small>{_esc(w['recruitment_en'])}</small>"),
+            ("Mode", _esc(w["mode"])),
+            ("Terrain / Fieldwork", f"{w['fieldwork_start_date']} → {w['fieldwork_end_date']}"),
+            ("Taille / Size", f"{w['landed_n']} landed, {w['respondents_n']} accepted, "
+             f"{w['quarantined_n']} quarantined"),
             ("Pondération / Weighting", weighting),
             ("Marge d'erreur / Margin of error", moe + "; every figure in fct_indicator has "
              "its own Wilson (shares) or t (means) 95 % interval" + (
                  ": standard errors linearised over the raking margins (calibration residual "
-                 "variance), Wilson on the sample size of equal variance" if w[14] else
+                 "variance), Wilson on the sample size of equal variance" if w["is_weighted"] else
                  " on its effective n")),
             ("Contrôle qualité / Quality procedures", "Great Expectations suites on landed and "
              f"accepted data; findings: {_esc(found)}"),
             ("Diffusion / Disclosure", "figures on fewer than <code>min_publish_base</code> "
              "respondents are suppressed, under <code>caution_base</code> flagged"),
-            ("Limites / Limitations", _esc(w[16]) + (
+            ("Limites / Limitations", _esc(w["data_note"]) + (
                 ". Non-probability sample: intervals describe sampling variability only, "
-                "not coverage or self-selection bias." if not w[14] else
+                "not coverage or self-selection bias." if not w["is_weighted"] else
                 ". Quota sample from an online panel: weighting corrects the quota variables "
                 "only; intervals treat the sample as drawn at random, then raked.")),
         ]
-        parts.append(f"<h2>{_esc(w[1])} <small>/ {_esc(w[2])} ({w[0]})</small></h2>")
+        parts.append(f"<h2>{_esc(w['title_fr'])} <small>/ {_esc(w['title_en'])} "
+                     f"({w['survey']})</small></h2>")
         parts.append(_table(["", ""], [[f"<b>{k}</b>", v] for k, v in rows]))
     return _page(f"Methodology {wave}", "".join(parts))
 

@@ -321,13 +321,12 @@ def test_synthetic_banner_on_every_page(site):
 
 def test_provenance_and_significance_contract(site, tmp_path):
     """`synthetic_only` figures: greyed, noted, no significance claimed; a null
-    `is_significant_95` claims nothing either (the columns the 2025-wave work adds)."""
+    `is_significant_95` claims nothing either (set here on a copy of the snapshot)."""
     snapshot = tmp_path / "snapshot.duckdb"
     shutil.copyfile(site.snapshot, snapshot)
     snapshot.chmod(stat.S_IRUSR | stat.S_IWUSR)
     with duckdb.connect(str(snapshot)) as con:
         for table in ("marts.fct_indicator", "marts.fct_indicator_trend"):
-            con.execute(f"alter table {table} add column provenance varchar default 'measured'")
             con.execute(f"""update {table} set provenance = case
                 when segment_type = 'all' then 'reproduces_published' else 'synthetic_only' end
                 where indicator_id = 'ai_tried'""")

@@ -45,15 +45,18 @@ class Wave:
         self.n = len(frame)
 
     def answered(self, qid: str) -> np.ndarray:
-        """A valid answer (multi-select: any 0/1 cell)."""
-        q = self.by_id[qid]
+        """A valid answer (multi-select: any 0/1 cell); nobody answers a question the wave's
+        codebook does not ask (an indicator of a later questionnaire has no members here)."""
+        q = self.by_id.get(qid)
+        if q is None:
+            return np.zeros(self.n, dtype=bool)
         if q.qtype == "multi":
             return (self.frame[q.columns()] != "").to_numpy().any(axis=1)
         return self.frame[q.variable].isin([o.code for o in q.options]).to_numpy()
 
     def has_option(self, qid: str, key: str) -> np.ndarray:
-        q = self.by_id[qid]
-        option = next((o for o in q.options if o.key == key), None)
+        q = self.by_id.get(qid)
+        option = None if q is None else next((o for o in q.options if o.key == key), None)
         if option is None:
             return np.zeros(self.n, dtype=bool)
         if q.qtype == "multi":

@@ -87,7 +87,7 @@ with checked as (
         *,
         -- codes outside the codebook (multi-select cells 0/1, grid 1-5, scale 0-10)
         regexp_full_match(
-            concat_ws(',', *columns('^(profession|use_cases|limits|non_use_reasons|concerns)__\d+$')),
+            concat_ws(',', *columns('^(profession|use_cases|limits|non_use_reasons|concerns|ai_software)__\d+$')),
             '([01](,[01])*)?') as multi_valid,
         regexp_full_match(concat_ws(',', *columns('^benefit_')), '([1-5](,[1-5])*)?') as grid_valid,
         gender not in ('1', '2', '3') or age_band not in ('1', '2', '3', '4')
@@ -108,6 +108,7 @@ with checked as (
         coalesce(*columns('^limits__'), '') <> '' as limits_answered,
         coalesce(*columns('^non_use_reasons__'), '') <> '' as non_use_answered,
         coalesce(*columns('^concerns__'), '') <> '' as concerns_answered,
+        coalesce(*columns('^ai_software__'), '') <> '' as software_answered,
         coalesce(*columns('^profession__'), '') <> '' as profession_answered,
     from landed
     where rowid not in (select rid from repeats)
@@ -124,6 +125,7 @@ where not (
     or (genai_since is not null and not coalesce(genai_frequency in ('1', '2', '3'), false))
     or (uses_answered and not coalesce(ai_frequency in ('1', '2', '3'), false))
     or (satisfaction is not null and not coalesce(ai_yes, false))
+    or (software_answered and not coalesce(ai_yes, false))
     or (grid_answered and not coalesce(ai_yes, false))
     or (limits_answered and not coalesce(satisfaction in ('2', '3', '4'), false))
     or (non_use_answered and not coalesce(non_user_or_not_adopted, false))
@@ -208,7 +210,12 @@ select
     company_plans_ai_expert is not null as b_company_plans,
     company_plans_ai_expert = '1' as n_company_plans,
     concerns_answered as b_concerns,
-    concerns__1 = '1' as n_concern1
+    concerns__1 = '1' as n_concern1,
+    sector is not null as b_sector,
+    sector in ('1', '3') as n_cinema,
+    sector in ('2', '3') as n_audiovisual,
+    software_answered as b_software,
+    ai_software__1 = '1' as n_consumer_software
 from accepted;
 
 -- 5. One pass over respondent × segment: base and numerator counts of every indicator.
@@ -243,7 +250,10 @@ select
     count_if(b_company_ai_expert) as b_company_ai_expert,
     count_if(n_company_ai_expert) as n_company_ai_expert,
     count_if(b_company_plans) as b_company_plans, count_if(n_company_plans) as n_company_plans,
-    count_if(b_concerns) as b_concerns, count_if(n_concern1) as n_concern1
+    count_if(b_concerns) as b_concerns, count_if(n_concern1) as n_concern1,
+    count_if(b_sector) as b_sector, count_if(n_cinema) as n_cinema,
+    count_if(n_audiovisual) as n_audiovisual,
+    count_if(b_software) as b_software, count_if(n_consumer_software) as n_consumer_software
 from segments as s
 inner join members as m using (rid)
 group by all;
@@ -282,7 +292,10 @@ with long as (
         {indicator_id: 'training_wanted', unit: 'share', base_n: b_training_wanted, num: n_training_wanted},
         {indicator_id: 'company_has_ai_expert', unit: 'share', base_n: b_company_ai_expert, num: n_company_ai_expert},
         {indicator_id: 'company_plans_ai_expert', unit: 'share', base_n: b_company_plans, num: n_company_plans},
-        {indicator_id: 'concern_droit_auteur', unit: 'share', base_n: b_concerns, num: n_concern1}
+        {indicator_id: 'concern_droit_auteur', unit: 'share', base_n: b_concerns, num: n_concern1},
+        {indicator_id: 'works_in_cinema', unit: 'share', base_n: b_sector, num: n_cinema},
+        {indicator_id: 'works_in_audiovisual', unit: 'share', base_n: b_sector, num: n_audiovisual},
+        {indicator_id: 'consumer_ai_software_used', unit: 'share', base_n: b_software, num: n_consumer_software}
     ]) as i
     from aggregated
 ),

@@ -47,7 +47,7 @@ from observatoire.spec import Codebook, SegmentDef
 
 SURVEY = "pro"
 SHAPE_WAVE = 2024
-FIRST_WAVE = 2025  # no published figures exist for these years: reconciliation has nothing to fail
+FIRST_WAVE = 2030  # no shipped file or published figure exists for these years (2025 is shipped)
 PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", ".dbtignore", "models", "macros", "seeds"]
 DEFAULT_SEED = 20240519
 DRIFT = 0.04  # per wave, on the log-odds scale of each option

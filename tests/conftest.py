@@ -21,6 +21,17 @@ def copy_project(dest: Path) -> Path:
     return scale.copy_project(dest, keep_raw=True)
 
 
+def drop_shipped_wave(seeds: Path, year: int) -> None:
+    """Remove a shipped wave (its files and waves rows) from a copy of the seeds, for tests
+    that land their own made-up wave of that year."""
+    for folder in ("raw", "codebooks", "published"):
+        for path in (seeds / folder).glob(f"*_{year}*.csv"):
+            path.unlink()
+    lines = (seeds / "waves.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (seeds / "waves.csv").write_text("".join(x for x in lines if not x.startswith(f"{year},")),
+                                     encoding="utf-8")
+
+
 def build(project_dir: Path, warehouse: Path, select: list[str] | None = None,
           dbt_vars: dict | None = None) -> Path:
     """dbt build of project_dir into warehouse (target files kept beside it)."""

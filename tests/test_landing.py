@@ -21,9 +21,8 @@ from observatoire.landing.__main__ import main
 from observatoire.landing.built import built_version
 from observatoire.landing.validate import canonical_number, parse_timestamp
 from observatoire.spec import PROJECT_ROOT, load_codebook
-from tests.conftest import build, copy_project, query
+from tests.conftest import build, copy_project, drop_shipped_wave, query
 from tests.landing_corpus import make_corpus as mc
-from tests.test_trends import _drop_shipped_wave
 
 CORPUS = PROJECT_ROOT / "tests" / "landing_corpus"
 REFUSED, QUARANTINED = "refused", "quarantined"
@@ -402,7 +401,7 @@ def test_landed_wave_through_dbt(tmp_path, capsys):
     the passed-through rows are quarantined with file and row, and nothing is lost."""
     project = copy_project(tmp_path / "project")
     seeds = project / "seeds"
-    _drop_shipped_wave(seeds)  # this test lands its own pro 2025
+    drop_shipped_wave(seeds, 2025)  # this test lands its own pro 2025
     mc.write_codebook(seeds)
     header, rows = mc.small_wave(12)
     land(write(tmp_path / "v1", "pro_2025.csv", mc.to_csv(header, rows)), "pro", 2025, seeds)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from observatoire.synthetic import synth
-from tests.conftest import build, copy_project, query
+from tests.conftest import build, copy_project, drop_shipped_wave, query
 
 YEAR = 2025
 # Made-up figures for a test wave (not real): sizes, values and precision differ from 2024.
@@ -77,16 +77,6 @@ def _configure(seeds) -> None:
             writer.writerow([YEAR, *row, "", "", "", "test fixture", "made up"])
 
 
-def _drop_shipped_wave(seeds) -> None:
-    """The project ships a real 2025 wave; this test lands its own made-up one instead."""
-    for folder in ("raw", "codebooks", "published"):
-        for path in (seeds / folder).glob(f"*_{YEAR}*.csv"):
-            path.unlink()
-    lines = (seeds / "waves.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-    (seeds / "waves.csv").write_text("".join(x for x in lines if not x.startswith(f"{YEAR},")),
-                                     encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def two_waves(tmp_path_factory):
     from observatoire.landing import land
@@ -94,7 +84,7 @@ def two_waves(tmp_path_factory):
     root = tmp_path_factory.mktemp("trends")
     project = copy_project(root / "project")
     seeds = project / "seeds"
-    _drop_shipped_wave(seeds)
+    drop_shipped_wave(seeds, YEAR)  # the project ships a real 2025 wave
     warehouse = build(project, root / "warehouse.duckdb")
     before = query(warehouse, "select * from marts.fct_indicator where wave_year = 2024 "
                               "order by survey, indicator_id, segment_type, segment_value")

@@ -1,7 +1,7 @@
 """A new user's refresh leaves the source tree as they left it.
 
-On a clean clone of the repository (its committed state), the user lands a 2025 wave of the
-professional survey — its file, its codebook, its published figures and a row in
+On a clean clone of the repository (its committed state), the user lands a new wave (2026;
+2025 is shipped) of the professional survey — its file, its codebook, its published figures and a row in
 `seeds/waves.csv`, the four things they add on purpose — then runs the refresh
 (`observatoire run`). Afterwards `git status` lists exactly those four changes: neither the
 landing command nor the run wrote anything else into the tracked tree (`seeds/`,
@@ -20,7 +20,7 @@ from pathlib import Path
 from observatoire.spec import PROJECT_ROOT
 from tests.conftest import query
 
-WAVE = 2025
+WAVE = 2026
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -29,8 +29,8 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def _received_file(clone: Path, dest: Path) -> Path:
-    """The shipped 2024 professional file as if received for 2025 (timestamps in 2025: the
-    landing refuses a `started_at` outside the wave year)."""
+    """The shipped 2024 professional file as if received for the new wave (timestamps in its
+    year: the landing refuses a `started_at` outside the wave year)."""
     source = clone / "seeds" / "raw" / "pro_2024__synthetic.csv"
     with open(source, newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))

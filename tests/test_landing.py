@@ -328,7 +328,7 @@ def test_blank_rows_are_skipped_wherever_they_are_and_named(root, tmp_path, blan
         landed = list(csv.DictReader(handle))
     assert [r["source_row"] for r in landed] == ["1", "2", "4", "5", "6", "7"]
     assert [r["respondent_id"] for r in landed] == [r[0] for r in rows]
-    manifest = store.read_manifest(root)
+    manifest = store.read_manifest(landing_state_root(root))
     assert "rows 3, 8" in manifest[-1]["message"]
 
 

@@ -1,8 +1,8 @@
 """A new user's refresh leaves the source tree as they left it.
 
 On a clean clone of the repository (its committed state), the user lands a new wave (2026;
-2025 is shipped) of the professional survey — its file, its codebook, its published figures and a row in
-`seeds/waves.csv`, the four things they add on purpose — then runs the refresh
+2025 is shipped) of the professional survey — its file, its codebook, its published figures
+and a row in `seeds/waves.csv`, the four things they add on purpose — then runs the refresh
 (`observatoire run`). Afterwards `git status` lists exactly those four changes: neither the
 landing command nor the run wrote anything else into the tracked tree (`seeds/`,
 `expectations/`, ...). Runtime state (landing manifest, warehouse, Great Expectations run

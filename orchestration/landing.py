@@ -1,5 +1,5 @@
-"""Landed files as assets: one per instrument (respondent file + codebook) and one for the
-published figures, partitioned by wave.
+"""Landed files as assets: one per instrument (respondent file + codebook) and one per kind of
+publication file (published figures, stated changes), partitioned by wave.
 
 Materialising a partition checks what landed for that wave (one respondent file and one
 codebook per fielded instrument, a row in seeds/waves.csv) and records it: file names,
@@ -26,6 +26,7 @@ from orchestration.resources import ObservatoireSettings
 
 LANDING_GROUP = "landing"
 PUBLISHED_FIGURES_KEY = AssetKey(["landed", "published_figures"])
+PUBLISHED_CHANGES_KEY = AssetKey(["landed", "published_changes"])
 
 
 def instrument_key(instrument: str) -> AssetKey:
@@ -115,36 +116,50 @@ def _instrument_asset(instrument: str) -> AssetsDefinition:
     return landed_instrument
 
 
-@asset(
-    key=PUBLISHED_FIGURES_KEY,
-    group_name=LANDING_GROUP,
-    partitions_def=waves_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
-    kinds={"csv"},
-    description="The figures each wave published, as data: `<landing_root>/published/"
-                "published_figures_<wave>.csv` (reconciliation reference).",
-)
-def landed_published_figures(context: AssetExecutionContext,
-                             settings: ObservatoireSettings) -> MaterializeResult:
-    files, rows = {}, {}
-    for wave in context.partition_keys:
-        path = settings.landing_path / "published" / f"published_figures_{wave}.csv"
-        if not path.exists():
-            # optional: a wave may publish nothing (yet); its figures are then simply not
-            # reconciled (the landing command says so too)
-            context.log.warning(f"wave {wave} has no published figures file {path}: nothing "
-                                "to reconcile its figures with")
-            rows[wave] = 0
-            continue
-        files[path.name] = sha256(path)
-        rows[wave] = _csv_shape(path)[0]
-    return MaterializeResult(metadata={
-        "waves": MetadataValue.json(sorted(rows)),
-        "dagster/row_count": sum(rows.values()),
-        "figures_by_wave": MetadataValue.json(rows),
-        "files": MetadataValue.json(files),
-    })
+def _publication_asset(kind: str, key: AssetKey, what: str) -> AssetsDefinition:
+    """A publication file per wave, `<landing_root>/published/<kind>_<wave>.csv` (optional: a
+    wave may publish nothing, or nothing of that kind)."""
+    @asset(
+        key=key,
+        group_name=LANDING_GROUP,
+        partitions_def=waves_partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        kinds={"csv"},
+        description=f"{what}, as data: `<landing_root>/published/{kind}_<wave>.csv`.",
+    )
+    def landed_publication(context: AssetExecutionContext,
+                           settings: ObservatoireSettings) -> MaterializeResult:
+        files, rows = {}, {}
+        for wave in context.partition_keys:
+            path = settings.landing_path / "published" / f"{kind}_{wave}.csv"
+            if not path.exists():
+                # optional: what a wave does not publish is simply not reconciled (the
+                # landing command says so too)
+                context.log.warning(f"wave {wave} has no {kind} file {path}: nothing to "
+                                    "reconcile with")
+                rows[wave] = 0
+                continue
+            files[path.name] = sha256(path)
+            rows[wave] = _csv_shape(path)[0]
+        return MaterializeResult(metadata={
+            "waves": MetadataValue.json(sorted(rows)),
+            "dagster/row_count": sum(rows.values()),
+            "rows_by_wave": MetadataValue.json(rows),
+            "files": MetadataValue.json(files),
+        })
+
+    landed_publication.__name__ = f"landed_{kind}"
+    return landed_publication
+
+
+landed_published_figures = _publication_asset(
+    "published_figures", PUBLISHED_FIGURES_KEY,
+    "The figures each wave published (the reconciliation's reference)")
+landed_published_changes = _publication_asset(
+    "published_changes", PUBLISHED_CHANGES_KEY,
+    "The changes a wave's publication states against an earlier wave")
 
 
 def landing_assets() -> list[AssetsDefinition]:
-    return [*(_instrument_asset(i) for i in instruments()), landed_published_figures]
+    return [*(_instrument_asset(i) for i in instruments()), landed_published_figures,
+            landed_published_changes]

@@ -74,9 +74,9 @@ def test_a_wave_without_published_figures_is_landed_not_a_traceback(tmp_path):
         assert result.success
         [materialization] = result.asset_materializations_for_node(
             "landed__published_figures")
-        assert materialization.metadata["figures_by_wave"].data == {"2025": 0}
+        assert materialization.metadata["rows_by_wave"].data == {"2025": 0}
         messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
-        assert any(m.startswith("wave 2025 has no published figures file") for m in messages)
+        assert any(m.startswith("wave 2025 has no published_figures file") for m in messages)
 
 
 def test_synth_for_a_wave_already_built_says_how_to_rebuild(tmp_path, monkeypatch):

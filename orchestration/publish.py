@@ -28,6 +28,14 @@ SNAPSHOT_KEY = AssetKey(["published", "observatoire_snapshot"])
 REPORT_KEY = AssetKey(["published", "auditor_report"])
 
 
+def published_asset(key: AssetKey, *, deps, kinds: set[str], description: str):
+    """The decorator of every asset of the publish stage: in its group, partitioned by wave,
+    one run for a range of waves (what is published holds every wave)."""
+    return asset(key=key, deps=deps, group_name=PUBLISH_GROUP, partitions_def=waves_partitions,
+                 backfill_policy=BackfillPolicy.single_run(), kinds=kinds,
+                 description=description)
+
+
 def _quarantined(context: AssetExecutionContext) -> int | None:
     """Respondents quarantined by this run's GX check (its metadata), if it ran."""
     records = context.instance.get_records_for_run(
@@ -39,12 +47,9 @@ def _quarantined(context: AssetExecutionContext) -> int | None:
     return None
 
 
-@asset(
-    key=SNAPSHOT_KEY,
+@published_asset(
+    SNAPSHOT_KEY,
     deps=layer_keys(("marts", "reports")),
-    group_name=PUBLISH_GROUP,
-    partitions_def=waves_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     kinds={"duckdb", "parquet"},
     description="Read-only DuckDB snapshot for BI (aggregate marts, reconciliation, quality "
                 "tables; never respondent-level) and its Parquet export, swapped in atomically.",
@@ -68,12 +73,9 @@ def observatoire_snapshot(context: AssetExecutionContext,
     })
 
 
-@asset(
-    key=REPORT_KEY,
+@published_asset(
+    REPORT_KEY,
     deps=[SNAPSHOT_KEY],
-    group_name=PUBLISH_GROUP,
-    partitions_def=waves_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     kinds={"html"},
     description="The auditor's report (observatoire.report.auditor.build_report): per-wave "
                 "quality and reconciliation pages, offline Data Docs. Swapped in like the "

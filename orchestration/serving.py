@@ -9,10 +9,8 @@ running, `make serve`; DuckDB stays the embedded default), the catalog after the
 from dagster import (
     AssetExecutionContext,
     AssetKey,
-    BackfillPolicy,
     MaterializeResult,
     MetadataValue,
-    asset,
 )
 
 from observatoire.publish import snapshot as publisher
@@ -20,20 +18,16 @@ from observatoire.serving.catalog import install_catalog
 from observatoire.serving.load import load_release
 from observatoire.serving.postgres import SERVED_SCHEMA, Endpoint
 from orchestration.dbt_models import dbt_project
-from orchestration.partitions import waves_partitions
-from orchestration.publish import PUBLISH_GROUP, REPORT_KEY, SNAPSHOT_KEY
+from orchestration.publish import REPORT_KEY, SNAPSHOT_KEY, published_asset
 from orchestration.resources import ObservatoireSettings
 
 POSTGRES_KEY = AssetKey(["published", "postgres_release"])
 CATALOG_KEY = AssetKey(["published", "data_catalog"])
 
 
-@asset(
-    key=POSTGRES_KEY,
+@published_asset(
+    POSTGRES_KEY,
     deps=[SNAPSHOT_KEY],
-    group_name=PUBLISH_GROUP,
-    partitions_def=waves_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     kinds={"postgres"},
     description="The published snapshot served by PostgreSQL (schema `published`, role "
                 "`bi_reader`), swapped in atomically, with the dbt descriptions as comments. "
@@ -62,12 +56,9 @@ def postgres_release(context: AssetExecutionContext,
     })
 
 
-@asset(
-    key=CATALOG_KEY,
+@published_asset(
+    CATALOG_KEY,
     deps=[REPORT_KEY],
-    group_name=PUBLISH_GROUP,
-    partitions_def=waves_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     kinds={"html", "dbt"},
     description="Data catalog for analysts: dbt docs (models, columns, descriptions, lineage) "
                 "as one offline page, in the auditor's report folder (`catalog/index.html`).",

@@ -7,25 +7,19 @@ and a failed site build leaves it too (built beside, swapped in atomically).
 from dagster import (
     AssetExecutionContext,
     AssetKey,
-    BackfillPolicy,
     MaterializeResult,
     MetadataValue,
-    asset,
 )
 
-from orchestration.partitions import waves_partitions
-from orchestration.publish import PUBLISH_GROUP, SNAPSHOT_KEY
+from orchestration.publish import SNAPSHOT_KEY, published_asset
 from orchestration.resources import ObservatoireSettings
 
 SITE_KEY = AssetKey(["published", "barometer_site"])
 
 
-@asset(
-    key=SITE_KEY,
+@published_asset(
+    SITE_KEY,
     deps=[SNAPSHOT_KEY],
-    group_name=PUBLISH_GROUP,
-    partitions_def=waves_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     kinds={"html"},
     description="The public barometer site (observatoire.site): key figures and one page per "
                 "theme, French and English, charts, data tables and CSV downloads, built "

@@ -72,6 +72,15 @@ def _add_wave(seeds: Path) -> dict:
     codebook = (seeds / "codebooks" / "pro_2024.csv").read_text(encoding="utf-8")
     (seeds / "codebooks" / f"pro_{NEW_YEAR}.csv").write_text(
         codebook.replace("pro,2024,", f"pro,{NEW_YEAR},"), encoding="utf-8")
+    # its publication prints the headline share, so that figure is pinned (provenance
+    # `reproduces_published`) and its change may claim significance
+    answered = [r for r in kept if r["ai_tried"] in ("1", "2")]
+    share = 100 * sum(r["ai_tried"] == "1" for r in answered) / len(answered)
+    (seeds / "published" / f"published_figures_{NEW_YEAR}.csv").write_text(
+        "wave_year,survey,indicator_id,segment_type,segment_value,value,unit,printed_decimals,"
+        "range_low,range_high,base,source,note\n"
+        f"{NEW_YEAR},pro,ai_tried,all,all,{share:.1f},pct,1,,,all respondents,test fixture,\n",
+        encoding="utf-8")
     waves = (seeds / "waves.csv").read_text(encoding="utf-8").splitlines()
     pro_2024 = next(line for line in waves if line.startswith("2024,pro,"))
     (seeds / "waves.csv").write_text(
@@ -300,7 +309,13 @@ def test_new_indicator_appears_from_configuration_alone(site):
         assert {k.rsplit(":", 1)[1] for k in page.row_keys["pro__genai_daily"]} == {
             "2024", str(NEW_YEAR)}
     # an indicator no row places is still published, on the fallback page
-    assert site.result.unplaced == ["pro__ai_daily"] and site.result.missing == []
+    # placed indicators with no figure in this snapshot (the 2025 tool questions: this
+    # fixture's 2025 wave reuses the 2024 questionnaire) are reported, not shown
+    with open(site.seeds / "site_indicators.csv", encoding="utf-8", newline="") as f:
+        placed = {f"{r['survey']}__{r['indicator_id']}" for r in csv.DictReader(f)}
+    published = {f"{r['survey']}__{r['indicator_id']}" for r in _figures(site.snapshot, False)}
+    assert site.result.unplaced == ["pro__ai_daily"]
+    assert sorted(site.result.missing) == sorted(placed - published)
     other = _parse(site.dir / "other.html")
     assert set(other.row_keys) == {"pro__ai_daily"}
     assert (site.dir / "data" / "pro__ai_daily.csv").is_file()

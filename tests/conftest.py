@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from bench import scale
+from observatoire import spec
 from observatoire.spec import PROJECT_ROOT
 from observatoire.warehouse.dbt_runner import run_dbt
 
@@ -19,6 +20,12 @@ os.environ.setdefault("OBSERVATOIRE_PSEUDONYM_KEY", "test-key-not-secret")
 def copy_project(dest: Path) -> Path:
     """Copy what dbt needs (models, macros, seeds with the shipped files, settings) into dest."""
     return scale.copy_project(dest, keep_raw=True)
+
+
+def waves_seed() -> list[dict[str, str]]:
+    """Rows of the shipped waves seed (one per wave and survey), read directly: tests derive
+    what the shipped data must give from it instead of restating the waves."""
+    return spec.read_csv_rows(PROJECT_ROOT / "seeds" / "waves.csv")
 
 
 def drop_shipped_wave(seeds: Path, year: int) -> None:

@@ -8,7 +8,6 @@ warehouse; everything is written under pytest's tmp folders, never under data/.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -46,6 +45,7 @@ from orchestration.quality_checks import GX_CHECK_KEY
 from orchestration.runner import ensure_dagster_home, refresh
 from orchestration.schedules import DEFAULT_CRON, yearly_refresh
 from orchestration.sensors import landing_sensor
+from tests.conftest import waves_seed
 from tests.orchestration_support import (
     FakeReport,
     published_state,
@@ -133,7 +133,7 @@ def test_one_wave_partition_run(refreshed):
     assert meta[AssetKey(["marts", "fct_indicator"])]["dagster/row_count"].value == indicators
     snapshot = meta[SNAPSHOT_KEY]
     assert snapshot["tables"].value["marts.fct_indicator"] == indicators
-    assert snapshot["waves"].value == _shipped_waves()
+    assert snapshot["waves"].value == sorted({int(r["wave_year"]) for r in waves_seed()})
     assert "quality.dq_validation_result" in snapshot["tables"].value
     assert "quarantined" in snapshot
     assert Path(meta[REPORT_KEY]["index"].value).is_file()
@@ -156,12 +156,6 @@ def test_one_wave_partition_run(refreshed):
 
 # --- a Great Expectations failure blocks the publish asset ----------------------------------
 
-def _shipped_waves() -> list[int]:
-    """Wave years of the waves seed (each with a shipped file), read directly."""
-    with open(PROJECT_ROOT / "seeds" / "waves.csv", encoding="utf-8", newline="") as handle:
-        return sorted({int(row["wave_year"]) for row in csv.DictReader(handle)})
-
-
 def test_gx_failure_blocks_publish(refreshed, monkeypatch):
     assert refreshed.result.success
     published = refreshed.settings.published_path
@@ -180,7 +174,7 @@ def test_gx_failure_blocks_publish(refreshed, monkeypatch):
     gx = [e for e in evaluations if e.asset_check_key == GX_CHECK_KEY]
     assert len(gx) == 1 and not gx[0].passed
     # the check validates every wave the warehouse holds (the snapshot carries them all)
-    assert gx[0].metadata["quarantined"].value == 12 * len(_shipped_waves())
+    assert gx[0].metadata["quarantined"].value == 12 * len({r["wave_year"] for r in waves_seed()})
     materialized = {e.asset_key for e in _run_events(
         refreshed.instance, result.run_id, DagsterEventType.ASSET_MATERIALIZATION)}
     assert GX_CHECK_KEY.asset_key in materialized  # dbt did run

@@ -8,7 +8,6 @@ run the Dagster `refresh` job into pytest tmp folders, never into data/.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -26,6 +25,7 @@ from observatoire.publish import snapshot as publisher
 from observatoire.spec import PROJECT_ROOT
 from orchestration.publish import SNAPSHOT_KEY
 from orchestration.runner import refresh
+from tests.conftest import waves_seed
 from tests.orchestration_support import published_state, settings_in
 
 
@@ -84,8 +84,7 @@ def test_snapshot_holds_bi_tables_and_nothing_respondent_level(published, shippe
     for table in CONTRACT_TABLES:
         assert _count(published.snapshot, table) == _count(shipped_warehouse, table), table
     info = publisher.snapshot_info(published.snapshot)
-    with open(PROJECT_ROOT / "seeds" / "waves.csv", encoding="utf-8") as handle:
-        waves = sorted({int(row["wave_year"]) for row in csv.DictReader(handle)})
+    waves = sorted({int(row["wave_year"]) for row in waves_seed()})
     assert info["run_id"] == "first" and info["waves"] == waves
     assert not published.snapshot.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 

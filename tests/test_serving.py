@@ -41,6 +41,7 @@ from observatoire.serving.postgres import (
 from observatoire.spec import PROJECT_ROOT
 from orchestration.runner import refresh
 from orchestration.serving import POSTGRES_KEY
+from tests.conftest import waves_seed
 from tests.orchestration_support import settings_in
 
 BI_PASSWORD = "given-at-first-start-0123"
@@ -239,12 +240,6 @@ REFUSED = [
 ]
 
 
-def _waves_n() -> int:
-    """Rows of the waves seed (one per wave and survey): dim_wave's rows, untouched."""
-    with open(PROJECT_ROOT / "seeds" / "waves.csv", encoding="utf-8") as f:
-        return sum(1 for _ in csv.DictReader(f))
-
-
 @pytest.mark.parametrize("statement", REFUSED)
 def test_bi_reader_cannot_write_create_or_reach_the_server(server, served, statement):
     with _reader(server) as con:
@@ -253,7 +248,7 @@ def test_bi_reader_cannot_write_create_or_reach_the_server(server, served, state
         con.execute("set default_transaction_read_only = off")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             con.execute(statement)
-        assert con.execute("select count(*) from dim_wave").fetchone() == (_waves_n(),)
+        assert con.execute("select count(*) from dim_wave").fetchone() == (len(waves_seed()),)
 
 
 def test_bi_reader_sessions_are_read_only_by_default(server, served):

@@ -30,7 +30,8 @@ def test_new_indicator_needs_only_a_catalogue_row(tmp_path):
 
     rows = {r[0]: (r[1], r[2]) for r in query(warehouse, """
         select segment_value, value, base_n from marts.fct_indicator
-        where indicator_id = 'training_wanted_by_regular_users' and segment_type = 'gender'""")}
+        where indicator_id = 'training_wanted_by_regular_users' and segment_type = 'gender'
+          and wave_year = 2024""")}
 
     # The same figure computed independently from the raw file with pandas: codes per codebook
     # (ai_frequency 1 = daily, 2 = regular; training_wanted 1 = yes; gender 1 = femme, 2 = homme).

@@ -56,7 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     output = contextlib.redirect_stdout(io.StringIO()) if args.quiet else contextlib.nullcontext()
     with DagsterInstance.get() as instance, output:
         result = refresh(args.wave or None, instance=instance, settings=settings, progress=say,
-                         rebuild=args.rebuild)
+                         rebuild=args.rebuild, full_refresh=args.full_refresh)
     if not result.success:
         print(f"\nrefresh FAILED (run {result.run_id}) at: {', '.join(result.failures)}\n"
               + "".join(f"  {error}\n" for error in result.errors) +
@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--wave", action="append", help="only this wave (repeatable)")
     run.add_argument("--rebuild", action="store_true",
                      help="recompute the figures of the selected waves even if already built")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild every table from the landed files (after an upgrade that "
+                          "changed a table's columns)")
     run.set_defaults(func=cmd_run)
     dev = sub.add_parser("dev", help="Dagster UI")
     dev.add_argument("--host", default="127.0.0.1")

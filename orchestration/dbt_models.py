@@ -217,8 +217,30 @@ def observatoire_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
                                              "waves": ", ".join(context.partition_keys)})
         yield event
     if not invocation.is_successful():
-        raise RuntimeError(f"dbt build failed; see the step log and {target}/dbt.log")
+        raise RuntimeError(f"dbt build failed{_failure_summary(target)}; see the step log and "
+                           f"{target}/dbt.log")
     shutil.rmtree(target, ignore_errors=True)  # kept when the build failed, for its logs
+
+
+SCHEMA_CHANGED = "out of sync"  # dbt's message when a model's columns differ from its table
+
+
+def _failure_summary(target: Path) -> str:
+    """The failed nodes of a dbt build (from its run_results.json), with the way out when a
+    model's columns changed since the warehouse was built (an upgrade of the project)."""
+    try:
+        results = json.loads((target / "run_results.json").read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    failed = [r for r in results if r.get("status") in ("error", "fail")]
+    if not failed:
+        return ""
+    names = ", ".join(r["unique_id"].split(".")[-1] for r in failed[:5])
+    hint = ""
+    if any(SCHEMA_CHANGED in (r.get("message") or "") for r in failed):
+        hint = (" (the columns of a table changed since the warehouse was built: rebuild "
+                "every wave with `observatoire run --full-refresh`)")
+    return f" at {names}{hint}"
 
 
 def layer_keys(layers: tuple[str, ...]) -> list[AssetKey]:

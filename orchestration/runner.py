@@ -91,16 +91,25 @@ def definitions_with(settings: ObservatoireSettings | None = None) -> Definition
     )
 
 
+def _root_message(error) -> str:
+    """The first line of the innermost cause of a step's error (the op's own exception)."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
+
+
 def refresh(waves: list[str] | None = None, *, instance: DagsterInstance,
             settings: ObservatoireSettings | None = None,
             progress: Callable[[str], None] | None = None,
-            assets: list[AssetKey] | None = None, rebuild: bool = False) -> RefreshResult:
+            assets: list[AssetKey] | None = None, rebuild: bool = False,
+            full_refresh: bool = False) -> RefreshResult:
     """Run the `refresh` job in process for `waves` (default: every landed wave) in one run.
 
     Several waves go in one run over a partition range (one dbt build), like a single-run
     backfill from the UI. `assets` restricts the run to some assets (and their checks), as
     "Materialize selected" does in the UI. `rebuild` recomputes the figures of `waves` even if
-    already built (past waves are immutable by default).
+    already built (past waves are immutable by default); `full_refresh` rebuilds every table
+    from the landed files (after an upgrade that changed a table's columns).
     """
     from orchestration.jobs import REFRESH_JOB
 
@@ -132,8 +141,9 @@ def refresh(waves: list[str] | None = None, *, instance: DagsterInstance,
         raise_on_error=False,
         run_config={
             "loggers": {"console": {"config": {"log_level": "ERROR"}}},
-            **({"ops": {"observatoire_dbt": {"config": {"rebuild_waves": True}}}}
-               if rebuild else {}),
+            **({"ops": {"observatoire_dbt": {"config": {"rebuild_waves": rebuild,
+                                                        "full_refresh": full_refresh}}}}
+               if rebuild or full_refresh else {}),
         },
     )
     failures = [e.step_key or "" for e in result.all_events
@@ -144,6 +154,9 @@ def refresh(waves: list[str] | None = None, *, instance: DagsterInstance,
               if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
               and not e.asset_check_evaluation_data.passed
               and e.asset_check_evaluation_data.description]
+    errors += [f"{e.step_key}: {_root_message(e.step_failure_data.error)}"
+               for e in result.all_events
+               if e.event_type == DagsterEventType.STEP_FAILURE and e.step_failure_data.error]
     return RefreshResult(success=result.success and not failures, run_id=run_id, waves=waves,
                          settings=settings, failures=failures,
                          seconds=time.perf_counter() - started, errors=errors)

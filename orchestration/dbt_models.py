@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, Config, Output
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    BackfillPolicy,
+    Config,
+    Output,
+)
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -32,14 +39,22 @@ from dagster_dbt import (
 from packaging import version
 from pydantic import Field
 
+from observatoire.conventions import LANDED_FILE
 from observatoire.spec import PROJECT_ROOT
-from observatoire.warehouse.dbt_runner import dbt_env, test_waves_env
+from observatoire.warehouse import reuse
+from observatoire.warehouse.dbt_runner import (
+    DBT_SOURCE_SUFFIXES,
+    DBT_SOURCES,
+    dbt_env,
+    test_waves_env,
+)
+from observatoire.warehouse.pseudonym import ENV_VAR as PSEUDONYM_ENV
+from observatoire.warehouse.pseudonym import key_file
 from orchestration.landing import PUBLISHED_FIGURES_KEY, instrument_key
-from orchestration.partitions import instruments, waves_partitions
+from orchestration.partitions import instruments, landed_files, waves_partitions
 from orchestration.resources import ObservatoireSettings
 
 MANIFEST_TARGET = Path("target") / "dagster"
-DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
 # dbt sources read by glob; in Dagster they are the per-instrument landed assets.
 INSTRUMENT_SOURCES = {AssetKey(["landed", "respondent_files"]), AssetKey(["landed", "codebooks"])}
 
@@ -63,7 +78,7 @@ def _newest_source_mtime(root: Path) -> float:
         path = root / part
         files = path.rglob("*") if path.is_dir() else [path]
         for file in files:
-            if file.suffix in {".sql", ".yml", ".yaml", ".md", ".py", ".csv"} and file.is_file():
+            if file.suffix in DBT_SOURCE_SUFFIXES and file.is_file():
                 newest = max(newest, file.stat().st_mtime)
     return newest
 
@@ -169,9 +184,92 @@ class DbtBuildConfig(Config):
 
 
 def build_env(config: DbtBuildConfig, waves: list[str]) -> dict[str, str]:
-    """Environment of `dbt build` for a run of `waves`: its tests of the models incremental by
-    wave read those waves (none given on a full refresh: every wave)."""
+    """Environment of `dbt build` whose tests of the models incremental by wave read `waves`
+    (none given on a full refresh: every wave)."""
     return test_waves_env([] if config.full_refresh else waves)
+
+
+def built_pairs(warehouse: Path) -> set[tuple[str, int]]:
+    """(survey, wave) pairs the warehouse holds figures for (the last table built by wave)."""
+    if not warehouse.exists():
+        return set()
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return set(con.execute(
+                "select distinct survey, wave_year from marts.fct_indicator").fetchall())
+    except duckdb.CatalogException:
+        return set()
+
+
+def waves_to_test(settings: ObservatoireSettings, config: DbtBuildConfig,
+                  run_waves: list[str]) -> list[str]:
+    """The waves whose rows this build computes, hence tests: the landed waves not built yet
+    (whichever waves the run was asked for: dbt builds every landed wave it lacks), plus the
+    run's waves when they are rebuilt. With nothing new to build (a change of the models or of
+    the configuration), the run's waves. A built wave is immutable: its tests passed when it was
+    built (docs/architecture.md, "A wave is checked once")."""
+    landed = {(m["instrument"], int(m["wave"])) for path in
+              (settings.landing_path / "raw").glob("*.csv")
+              if (m := LANDED_FILE.match(path.name))}
+    new = {str(wave) for _, wave in landed - built_pairs(settings.warehouse_path)}
+    waves = new | (set(run_waves) if config.rebuild_waves else set())
+    return sorted(waves or run_waves)
+
+
+DBT_STEP = "dbt_build"
+# The Python the dbt models and the plugin import: a change there changes what dbt computes.
+DBT_PYTHON = ("observatoire/warehouse", "observatoire/statistics", "observatoire/spec.py",
+              "observatoire/conventions.py")
+
+
+def build_fingerprint(settings: ObservatoireSettings, args: list[str]) -> str:
+    """What a `dbt build` reads: the dbt project, the landed files, the Python of the models,
+    the pseudonymisation key, the arguments and the versions of dbt."""
+    files = reuse.files_under(PROJECT_ROOT, DBT_SOURCES + DBT_PYTHON, DBT_SOURCE_SUFFIXES)
+    files += [path for path, _ in landed_files(settings.landing_path)]
+    key = os.environ.get(PSEUDONYM_ENV, "")
+    key_digest = reuse.digest([key]) if key else (
+        reuse.file_digest(key_file()) if key_file().exists() else "")
+    return reuse.digest([
+        reuse.files_digest(files, PROJECT_ROOT), key_digest,
+        reuse.value_digest({"args": args, "dbt": [metadata.version("dbt-core"),
+                                                  metadata.version("dbt-duckdb")]})])
+
+
+def reusable_build(settings: ObservatoireSettings, config: DbtBuildConfig,
+                   waves: list[str]) -> str | None:
+    """The run id of the last successful build if a build of `waves` would read the same
+    inputs (nothing to rebuild, nothing to re-test), else None."""
+    if config.full_refresh or config.rebuild_waves:
+        return None
+    previous = reuse.recorded(settings.warehouse_path, DBT_STEP)
+    fingerprint = build_fingerprint(settings, build_args(settings, config, waves))
+    return previous[1] if previous and previous[0] == fingerprint else None
+
+
+def _reused_build(context: AssetExecutionContext, run_id: str) -> Iterator[Any]:
+    """The events of a build whose inputs are those of the successful build of `run_id`.
+
+    Nothing is rebuilt, so nothing is re-reported: the tables and their dbt tests keep the
+    materializations and check results of that run. Only the tables the rest of the run reads
+    (marts and reports: the Great Expectations check, the publish stage) are reported, "as they
+    stand", so that their consumers run (Dagster skips the consumers of an output not yielded).
+    Each event costs Dagster's instance several database commits."""
+    assets = context.assets_def
+    graph = context.job_def.asset_layer.asset_graph
+    own = set(assets.keys)
+    selected = {assets.keys_by_output_name[n]: n for n in context.selected_output_names
+                if n in assets.keys_by_output_name}  # the others are the checks' outputs
+    consumed = {k for k in selected if graph.has(k) and graph.get(k).child_keys - own}
+    done: set[AssetKey] = set()
+    while len(done) < len(consumed):  # in dependency order, as Dagster requires
+        ready = sorted((k for k in consumed if k not in done
+                        and not (assets.asset_deps.get(k, set()) & (consumed - done))), key=str)
+        for key in ready:
+            yield Output(None, output_name=selected[key], metadata={
+                "reused_from_run": run_id,
+                "reason": "dbt project, landed files and code unchanged since that run"})
+        done.update(ready)
 
 
 def build_args(settings: ObservatoireSettings, config: DbtBuildConfig,
@@ -200,11 +298,18 @@ def observatoire_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
                      settings: ObservatoireSettings, config: DbtBuildConfig) -> Iterator[Any]:
     """`dbt build` (seeds, models, tests) into the warehouse; row counts added to each table."""
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    target = _run_target(settings, context.run.run_id)
+    reused_run = reusable_build(settings, config, context.partition_keys)
+    if reused_run:
+        context.log.info(f"dbt build reused: its inputs are those of run {reused_run}")
+        yield from _reused_build(context, reused_run)
+        return
     args = build_args(settings, config, context.partition_keys)
+    reuse.forget(settings.warehouse_path, DBT_STEP)  # recorded again only if this build succeeds
+    target = _run_target(settings, context.run.run_id)
+    tested = waves_to_test(settings, config, context.partition_keys)
     context.log.info(f"dbt {' '.join(args)} -> {settings.warehouse_path} (target {target}); "
-                     f"waves {context.partition_keys}")
-    with settings.dbt_environment(build_env(config, context.partition_keys)):
+                     f"waves {context.partition_keys}; tests by wave on {tested}")
+    with settings.dbt_environment(build_env(config, tested)):
         invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     events = list(invocation.stream())  # dbt holds the write lock until it exits
     counts = _row_counts(settings.warehouse_path, relations(invocation.manifest)) \
@@ -219,6 +324,9 @@ def observatoire_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
     if not invocation.is_successful():
         raise RuntimeError(f"dbt build failed{_failure_summary(target)}; see the step log and "
                            f"{target}/dbt.log")
+    if not context.is_subset:  # a partial build does not stand for the whole project
+        reuse.record(settings.warehouse_path, DBT_STEP, build_fingerprint(settings, args),
+                     context.run.run_id)
     shutil.rmtree(target, ignore_errors=True)  # kept when the build failed, for its logs
 
 

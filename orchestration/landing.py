@@ -7,7 +7,6 @@ sha256, rows, columns. The files themselves stay where they landed; dbt reads th
 """
 
 import csv
-import hashlib
 from pathlib import Path
 
 from dagster import (
@@ -21,6 +20,7 @@ from dagster import (
 )
 
 from observatoire.spec import SEEDS, read_csv_rows
+from observatoire.warehouse.reuse import file_digest
 from orchestration.partitions import LANDED_NAME, instruments, waves_partitions
 from orchestration.resources import ObservatoireSettings
 
@@ -31,14 +31,6 @@ PUBLISHED_CHANGES_KEY = AssetKey(["landed", "published_changes"])
 
 def instrument_key(instrument: str) -> AssetKey:
     return AssetKey(["landed", instrument])
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _csv_shape(path: Path) -> tuple[int, int]:
@@ -76,7 +68,7 @@ def inspect_instrument(landing_root: Path, instrument: str, wave: str, waves_csv
     return {
         "fielded": True,
         "files": [str(p) for p in raw + codebooks],
-        "sha256": {p.name: sha256(p) for p in raw + codebooks},
+        "sha256": {p.name: file_digest(p) for p in raw + codebooks},
         "respondents": respondents,
         "columns": columns,
         "questions": questions,
@@ -139,7 +131,7 @@ def _publication_asset(kind: str, key: AssetKey, what: str) -> AssetsDefinition:
                                     "reconcile with")
                 rows[wave] = 0
                 continue
-            files[path.name] = sha256(path)
+            files[path.name] = file_digest(path)
             rows[wave] = _csv_shape(path)[0]
         return MaterializeResult(metadata={
             "waves": MetadataValue.json(sorted(rows)),

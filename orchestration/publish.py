@@ -89,7 +89,8 @@ def auditor_report(context: AssetExecutionContext,
     link.parent.mkdir(parents=True, exist_ok=True)
     build_dir = link.parent / f".{link.name}-{uuid.uuid4().hex[:8]}"
     try:
-        index = build_report(settings.warehouse_path, build_dir, project_root=settings.root)
+        index = build_report(settings.warehouse_path, build_dir, project_root=settings.root,
+                             previous=link if link.is_dir() else None)
         relative = index.resolve().relative_to(build_dir.resolve())
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)

@@ -3,7 +3,9 @@
 `observatoire.quality.validation.validate_wave` runs the suites of one wave on the built
 warehouse and stores the results in `quality.dq_validation_result`. The check validates the
 run's waves and every other wave present in the warehouse, because the published snapshot
-carries them all: a blocking failure anywhere stops the publish step downstream.
+carries them all: a blocking failure anywhere stops the publish step downstream. A wave is
+validated once per content of what its suites read (`validate_wave_once`): a wave whose rows,
+files, rules and suites are unchanged keeps its stored results.
 """
 
 from pathlib import Path
@@ -22,6 +24,9 @@ from orchestration.dbt_models import model_key
 from orchestration.partitions import waves_partitions
 from orchestration.resources import ObservatoireSettings
 
+# A run tagged so revalidates every wave, even those whose inputs are unchanged (set by
+# `observatoire run --rebuild` and `--full-refresh`; add it to a run in the UI).
+REVALIDATE_TAG = "observatoire/revalidate"
 CHECKED_ASSET = model_key("fct_response")
 CHECK_NAME = "great_expectations_suites"
 GX_CHECK_KEY = AssetCheckKey(CHECKED_ASSET, CHECK_NAME)
@@ -33,19 +38,24 @@ def waves_in_warehouse(warehouse: Path) -> list[int]:
             "select distinct wave_year from marts.dim_wave order by 1").fetchall()]
 
 
-def run_suites(settings: ObservatoireSettings, run_waves: list[int], log=None) -> dict:
-    """validate_wave for every wave to publish; a summary for the check's metadata."""
-    from observatoire.quality.validation import validate_wave  # the quality module owns the suites
+def run_suites(settings: ObservatoireSettings, run_waves: list[int], log=None,
+               revalidate: bool = False) -> dict:
+    """The suites of every wave to publish, each validated once per content of its inputs
+    (`validate_wave_once`; `revalidate` forces it); a summary for the check's metadata."""
+    from observatoire.quality.validation import validate_wave_once  # the quality module owns them
 
     waves = sorted(set(run_waves) | set(waves_in_warehouse(settings.warehouse_path)))
     summary = {"success": True, "waves": {}, "quarantined": 0, "blocking_failures": []}
     for wave in waves:
-        report = validate_wave(settings.warehouse_path, wave, project_root=settings.root,
-                               landing_root=settings.landing_path,
-                               log=log.debug if log else (lambda *_: None))
+        report, reused = validate_wave_once(
+            settings.warehouse_path, wave, project_root=settings.root,
+            landing_root=settings.landing_path, revalidate=revalidate,
+            log=log.debug if log else (lambda *_: None))
         failed = [r for r in report.results if r.get("success") is False]
         summary["waves"][str(wave)] = {
             "success": bool(report.success),
+            "validation_run": report.run_id,
+            "reused": reused,
             "quarantined": int(report.quarantined),
             "expectations": len(report.results),
             "failed_expectations": len(failed),
@@ -55,7 +65,8 @@ def run_suites(settings: ObservatoireSettings, run_waves: list[int], log=None) -
         summary["quarantined"] += int(report.quarantined)
         summary["blocking_failures"] += [f"{wave}: {f}" for f in report.blocking_failures]
         if log:
-            log.info(f"GX wave {wave}: success={report.success}, "
+            log.info(f"GX wave {wave}{' (results reused)' if reused else ''}: "
+                     f"success={report.success}, "
                      f"quarantined={report.quarantined}, failed={len(failed)}")
     return summary
 
@@ -70,7 +81,8 @@ def run_suites(settings: ObservatoireSettings, run_waves: list[int], log=None) -
 def great_expectations_suites(context: AssetCheckExecutionContext,
                               settings: ObservatoireSettings) -> AssetCheckResult:
     run_waves = [int(w) for w in _run_partition_keys(context)]
-    summary = run_suites(settings, run_waves, log=context.log)
+    summary = run_suites(settings, run_waves, log=context.log,
+                         revalidate=context.run.tags.get(REVALIDATE_TAG) == "true")
     return AssetCheckResult(
         passed=summary["success"],
         severity=AssetCheckSeverity.ERROR,

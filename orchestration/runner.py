@@ -111,7 +111,9 @@ def refresh(waves: list[str] | None = None, *, instance: DagsterInstance,
     already built (past waves are immutable by default); `full_refresh` rebuilds every table
     from the landed files (after an upgrade that changed a table's columns).
     """
+    from orchestration.dbt_models import DbtBuildConfig, observatoire_dbt, reusable_build
     from orchestration.jobs import REFRESH_JOB
+    from orchestration.quality_checks import REVALIDATE_TAG
 
     defs = definitions_with(settings)
     settings = defs.resources["settings"]
@@ -132,11 +134,25 @@ def refresh(waves: list[str] | None = None, *, instance: DagsterInstance,
     if progress:
         instance.add_event_listener(run_id, _step_printer(progress))
     started = time.perf_counter()
-    result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(
+    job = defs.resolve_job_def(REFRESH_JOB)
+    reused_run = None if assets else reusable_build(
+        settings, DbtBuildConfig(rebuild_waves=rebuild, full_refresh=full_refresh), waves)
+    if reused_run:
+        # Nothing for dbt to rebuild or re-test: the run leaves its assets out (their
+        # materializations and checks stand from that run) and runs everything downstream.
+        if progress:
+            progress(f"==> dbt build: project, landed files and code unchanged since run "
+                     f"{reused_run}: its tables and tests stand (--rebuild to recompute)")
+        graph = defs.resolve_asset_graph()
+        job = job.get_subset(
+            asset_selection=set(graph.get_all_asset_keys()) - set(observatoire_dbt.keys),
+            asset_check_selection=set(graph.asset_check_keys) - set(observatoire_dbt.check_keys))
+    result = job.execute_in_process(
         instance=instance,
         run_id=run_id,
         partition_key=partition["partition_key"],
-        tags={**partition["tags"], "observatoire/trigger": "cli"},
+        tags={**partition["tags"], "observatoire/trigger": "cli",
+              **({REVALIDATE_TAG: "true"} if rebuild or full_refresh else {})},
         asset_selection=assets,
         raise_on_error=False,
         run_config={

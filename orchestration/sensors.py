@@ -21,8 +21,8 @@ from dagster import (
     sensor,
 )
 
+from observatoire.warehouse.reuse import file_digest
 from orchestration.jobs import refresh_job
-from orchestration.landing import sha256
 from orchestration.partitions import known_waves, landed_files, waves_partitions
 from orchestration.publish import SNAPSHOT_KEY
 from orchestration.resources import ObservatoireSettings
@@ -47,7 +47,7 @@ def scan(settings: ObservatoireSettings, previous: dict, now: float) -> tuple[di
         if old and old["size"] == stat.st_size and old["mtime"] == stat.st_mtime:
             digest = old["sha256"]
         else:
-            digest = sha256(path)
+            digest = file_digest(path)
         state[name] = {"sha256": digest, "size": stat.st_size, "mtime": stat.st_mtime,
                        "wave": wave}
         if not old or old["sha256"] != digest:

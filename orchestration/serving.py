@@ -67,7 +67,9 @@ def data_catalog(context: AssetExecutionContext,
                  settings: ObservatoireSettings) -> MaterializeResult:
     with settings.dbt_environment():
         index = install_catalog(settings.warehouse_path, settings.report_path,
-                                dbt_vars=settings.dbt_vars())
+                                dbt_vars=settings.dbt_vars(),
+                                partial_parse=dbt_project.manifest_path.parent
+                                / "partial_parse.msgpack")
     context.log.info(f"data catalog: {index}")
     return MaterializeResult(metadata={"index": MetadataValue.path(str(index)),
                                        "url": MetadataValue.url(index.as_uri())})

@@ -55,3 +55,4 @@ class FakeReport:
     results: list = field(default_factory=list)
     blocking_failures: list = field(default_factory=list)
     quarantined: int = 0
+    run_id: str = "fake-validation"

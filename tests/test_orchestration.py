@@ -164,7 +164,8 @@ def test_gx_failure_blocks_publish(refreshed, monkeypatch):
     failing = FakeReport(success=False, results=[{"expectation": "speeders", "success": False}],
                          blocking_failures=["speeders: 41 % of completes under a third of the "
                                             "median duration"], quarantined=12)
-    monkeypatch.setattr("observatoire.quality.validation.validate_wave", lambda *a, **k: failing)
+    monkeypatch.setattr("observatoire.quality.validation.validate_wave_once",
+                        lambda *a, **k: (failing, False))
     # fct_response (rebuilt by dbt), its checks, then what depends on them
     result = refresh(["2024"], instance=refreshed.instance, settings=refreshed.settings,
                      assets=[GX_CHECK_KEY.asset_key, SNAPSHOT_KEY, REPORT_KEY])
@@ -181,6 +182,76 @@ def test_gx_failure_blocks_publish(refreshed, monkeypatch):
     assert SNAPSHOT_KEY not in materialized and REPORT_KEY not in materialized
     assert published_state(published) == before
     assert os.readlink(refreshed.settings.report_path) == report_before
+
+
+# --- a wave is checked once: an unchanged refresh reuses the build and the checks -----------
+
+def test_unchanged_refresh_reuses_the_build_and_the_checks(refreshed):
+    settings, instance = refreshed.settings, refreshed.instance
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        validations = dict(con.execute("select wave_year, any_value(run_id) "
+                                       "from quality.dq_validation_result group by 1").fetchall())
+    again = refresh(["2024"], instance=instance, settings=settings)
+    assert again.success, again.failures
+    steps = {e.step_key for e in _run_events(instance, again.run_id, DagsterEventType.STEP_START)}
+    assert "observatoire_dbt" not in steps  # nothing for dbt to rebuild or re-test
+    assert {"marts__fct_response_great_expectations_suites",
+            "published__observatoire_snapshot"} <= steps
+    gx = [e.asset_check_evaluation_data for e in _run_events(
+        instance, again.run_id, DagsterEventType.ASSET_CHECK_EVALUATION)
+        if e.asset_check_evaluation_data.asset_check_key == GX_CHECK_KEY]
+    assert len(gx) == 1 and gx[0].passed
+    waves = gx[0].metadata["waves"].value
+    assert waves and all(w["reused"] for w in waves.values())
+    assert {int(w): v["validation_run"] for w, v in waves.items()} == validations
+    # republished from the same warehouse, by this run
+    assert again.snapshot is not None
+    from observatoire.publish import snapshot as publisher
+    assert publisher.snapshot_info(again.snapshot)["run_id"] == again.run_id
+
+
+def test_fingerprints_change_with_what_each_step_reads(refreshed, tmp_path):
+    from observatoire.quality.validation import wave_fingerprint
+    from orchestration.dbt_models import DbtBuildConfig, reusable_build
+
+    settings = refreshed.settings
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(settings.warehouse_path, warehouse)
+    project = tmp_path / "project"
+    shutil.copytree(Path(settings.project_root), project)
+    landing = project / "seeds"
+
+    def fingerprint() -> str:
+        return wave_fingerprint(warehouse, 2024, project_root=project, landing_root=landing)
+
+    unchanged = fingerprint()
+    assert fingerprint() == unchanged
+    with duckdb.connect(str(warehouse)) as con:  # one figure of the wave, by 1e-9
+        con.execute("update marts.fct_indicator set value = value + 1e-9 where wave_year = 2024 "
+                    "and indicator_id = (select min(indicator_id) from marts.fct_indicator "
+                    "where wave_year = 2024)")
+    changed_row = fingerprint()
+    assert changed_row != unchanged
+    rules = project / "seeds" / "quality_rules.csv"
+    rules.write_text(rules.read_text().replace("0.25", "0.30", 1))
+    assert fingerprint() != changed_row
+    # the other wave's files do not touch this wave's fingerprint
+    before = fingerprint()
+    other = landing / "published" / "published_figures_2099.csv"
+    other.write_text("indicator_id\n")
+    assert fingerprint() == before
+
+    # the dbt build: reusable as recorded, not with a changed landed file or when rebuilding
+    assert reusable_build(settings, DbtBuildConfig(), ["2024"]) == refreshed.result.run_id
+    assert reusable_build(settings, DbtBuildConfig(rebuild_waves=True), ["2024"]) is None
+    raw = next((settings.landing_path / "raw").glob("pro_2024*.csv"))
+    landed = raw.read_bytes()
+    try:
+        raw.write_bytes(landed + b"\n")  # one more byte in a landed file
+        assert reusable_build(settings, DbtBuildConfig(), ["2024"]) is None
+    finally:
+        raw.write_bytes(landed)
+    assert reusable_build(settings, DbtBuildConfig(), ["2024"]) == refreshed.result.run_id
 
 
 # --- the yearly schedule requests the latest wave only --------------------------------------
@@ -372,3 +443,31 @@ def test_build_args_scope_tests_and_rebuilds_to_the_run_waves():
     full = DbtBuildConfig(full_refresh=True)
     assert "--full-refresh" in build_args(settings, full, ["2024"])
     assert build_env(full, ["2024"]) == {TEST_WAVES_ENV: ""}  # every test reads every wave
+
+
+def test_a_new_wave_is_the_only_one_tested(tmp_path):
+    from orchestration.dbt_models import DbtBuildConfig, waves_to_test
+
+    settings = settings_in(tmp_path)
+    raw = settings.landing_path / "raw"
+    for name in ("pro_2030__synthetic.csv", "public_2030__synthetic.csv", "pro_2031.csv"):
+        (raw / name).write_text("respondent_id\n1\n")
+    with duckdb.connect(str(settings.warehouse_path)) as con:  # figures built for 2030 only
+        con.execute("create schema marts")
+        con.execute("create table marts.fct_indicator as select * from (values "
+                    "('pro', 2030), ('public', 2030)) t(survey, wave_year)")
+    shipped = sorted({p.name.split("_")[1][:4] for p in raw.glob("*.csv")} - {"2030", "2031"})
+    # every landed wave but 2030 is new to this warehouse: those are the tested ones
+    plain = DbtBuildConfig()
+    assert waves_to_test(settings, plain, ["2031"]) == sorted([*shipped, "2031"])
+    for name in raw.glob("*.csv"):
+        if "_2030" not in name.name and "_2031" not in name.name:
+            name.unlink()
+    assert waves_to_test(settings, plain, ["2030", "2031"]) == ["2031"]
+    # nothing new: the run's waves (the models or the configuration changed)
+    (raw / "pro_2031.csv").unlink()
+    assert waves_to_test(settings, plain, ["2030"]) == ["2030"]
+    # rebuilt waves are tested again
+    (raw / "pro_2031.csv").write_text("respondent_id\n1\n")
+    assert waves_to_test(settings, DbtBuildConfig(rebuild_waves=True), ["2030"]) == ["2030",
+                                                                                     "2031"]

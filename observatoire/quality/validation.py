@@ -54,6 +54,7 @@ import duckdb
 import pandas as pd
 
 from observatoire import spec
+from observatoire.warehouse import reuse
 
 CHUNK_ROWS = 250_000
 ID_COLUMNS = ["respondent_id", "source_row", "started_at", "ended_at"]
@@ -277,6 +278,73 @@ def validate_wave(warehouse: Path, wave_year: int, *, project_root: Path = spec.
     if write_results:
         write_validation_results(warehouse, report)
     return report
+
+
+# What the suites read besides the wave's rows and landed files: the package's suites and the code
+# computing their parameters (relative to the package root; the configuration seeds are the
+# project's, `seeds/*.csv`).
+SUITE_CODE = ("expectations/gx/expectations", "expectations/gx/plugins", "observatoire/quality",
+              "observatoire/statistics", "observatoire/spec.py", "dbt_project.yml")
+# The warehouse tables a wave's validation reads (its rows of each).
+VALIDATED_TABLES = ("intermediate.int_respondent_quality", "intermediate.int_respondents_accepted",
+                    "intermediate.int_respondent_checks", "intermediate.int_respondent_weights",
+                    "marts.fct_indicator")
+
+
+def wave_fingerprint(warehouse: Path, wave_year: int, *, project_root: Path = spec.PROJECT_ROOT,
+                     landing_root: Path | None = None) -> str:
+    """Everything the validation of a wave reads: its rows in the warehouse (an order-free hash
+    of each table's rows), its landed files, the configuration seeds, the suites and their
+    code."""
+    landing_root = Path(landing_root or project_root / "seeds")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = [str(con.execute(f"select count(*), sum(hash(t)) from {table} t "
+                                "where wave_year = ?", [wave_year]).fetchone())
+                for table in VALIDATED_TABLES]
+    config = sorted((Path(project_root) / "seeds").glob("*.csv"))
+    landed = [f for folder in ("raw", "codebooks", "published")
+              for f in sorted((landing_root / folder).glob(f"*_{wave_year}*.csv"))]
+    code = reuse.files_under(spec.PROJECT_ROOT, SUITE_CODE, {".json", ".py", ".yml"})
+    return reuse.digest([*rows, reuse.files_digest(config + landed, project_root),
+                         reuse.files_digest(code, spec.PROJECT_ROOT)])
+
+
+def stored_report(warehouse: Path, wave_year: int, run_id: str) -> QualityReport | None:
+    """The results of an earlier validation of the wave, from quality.dq_validation_result."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        try:
+            frame = con.execute("select * from quality.dq_validation_result "
+                                "where wave_year = ? and run_id = ?", [wave_year, run_id]).df()
+            quarantined = con.execute(
+                "select count(*) from intermediate.int_respondent_quality "
+                "where wave_year = ? and is_quarantined", [wave_year]).fetchone()[0]
+        except duckdb.CatalogException:
+            return None
+    if frame.empty:
+        return None
+    results = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return QualityReport(wave_year, run_id, results=results, quarantined=quarantined)
+
+
+def validate_wave_once(warehouse: Path, wave_year: int, *, project_root: Path = spec.PROJECT_ROOT,
+                       landing_root: Path | None = None, revalidate: bool = False,
+                       log=print) -> tuple[QualityReport, bool]:
+    """`validate_wave`, unless the wave was validated on the same inputs (`wave_fingerprint`):
+    then its stored results. Returns (report, reused)."""
+    step = f"great_expectations:{wave_year}"
+    fingerprint = wave_fingerprint(warehouse, wave_year, project_root=project_root,
+                                   landing_root=landing_root)
+    previous = reuse.recorded(warehouse, step)
+    if previous and previous[0] == fingerprint and not revalidate:
+        report = stored_report(warehouse, wave_year, previous[1])
+        if report is not None:
+            log(f"    GX {wave_year}: inputs unchanged since validation {previous[1]}, "
+                "results reused")
+            return report, True
+    report = validate_wave(warehouse, wave_year, project_root=project_root,
+                           landing_root=landing_root, log=log)
+    reuse.record(warehouse, step, fingerprint, report.run_id)
+    return report, False
 
 
 RESULT_COLUMNS = ["run_id", "run_at", "wave_year", "survey", "suite", "batch", "expectation_type",

@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import html
 import io
+import shutil
 from pathlib import Path
 
 import duckdb
 
 from observatoire import spec
+from observatoire.warehouse import reuse
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:70rem;
@@ -286,16 +288,49 @@ def _page(title: str, body: str) -> str:
             f"</title><style>{CSS}</style></head><body>{body}</body></html>")
 
 
-def build_report(warehouse: Path, out_dir: Path, *,
-                 project_root: Path = spec.PROJECT_ROOT) -> Path:
-    """Build Data Docs and the per-wave summary pages into out_dir; returns index.html."""
+DOCS_FINGERPRINT = "fingerprint.txt"  # what a Data Docs folder was built from
+
+
+def _data_docs(warehouse: Path, docs_dir: Path, previous: Path | None) -> None:
+    """Data Docs of the GX context beside the warehouse into docs_dir; a copy of `previous`
+    (the published Data Docs) when the context's suites and results and the code that renders
+    them are unchanged since it was built."""
+    gx_dir = Path(warehouse).parent / "gx"  # the run's GX context (observatoire.quality)
+    code = Path(__file__).resolve().parents[1] / "quality"
+    fingerprint = reuse.digest([
+        reuse.files_digest(reuse.files_under(gx_dir, ["."]), gx_dir),
+        reuse.files_digest(reuse.files_under(code, ["."], {".py"}), code)])
+    mark = previous / DOCS_FINGERPRINT if previous is not None else None
+    if mark is not None and mark.is_file() and mark.read_text() == fingerprint:
+        shutil.copytree(previous, docs_dir, symlinks=True)
+        return
     from observatoire.quality.data_docs import build_offline_docs
     from observatoire.quality.gx_runner import get_context
 
+    build_offline_docs(get_context(Path(warehouse).parent, load_suites=False), docs_dir)
+    (docs_dir / DOCS_FINGERPRINT).write_text(fingerprint)
+
+
+def _carry_catalog(previous: Path | None, out_dir: Path) -> None:
+    """The data catalog installed in the previous report (a link to a versioned folder,
+    observatoire.serving.catalog), copied into the new one: the index links to it, and the
+    catalog step keeps it when still current."""
+    link = previous / "catalog" if previous is not None else None
+    if link is None or not link.is_symlink() or not link.resolve().is_dir():
+        return
+    target = link.resolve()
+    shutil.copytree(target, out_dir / target.name)
+    (out_dir / "catalog").symlink_to(target.name)
+
+
+def build_report(warehouse: Path, out_dir: Path, *, project_root: Path = spec.PROJECT_ROOT,
+                 previous: Path | None = None) -> Path:
+    """Build Data Docs and the per-wave summary pages into out_dir; returns index.html.
+    `previous`: the report published before, whose Data Docs are kept if still current."""
     out_dir.mkdir(parents=True, exist_ok=True)
     docs_dir = out_dir / "data_docs"
-    # the run's GX context lives beside the warehouse (observatoire.quality.validation)
-    build_offline_docs(get_context(Path(warehouse).parent, load_suites=False), docs_dir)
+    _data_docs(warehouse, docs_dir, previous / "data_docs" if previous is not None else None)
+    _carry_catalog(previous, out_dir)
     links = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
         waves = [w for (w,) in con.execute(

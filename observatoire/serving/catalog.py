@@ -14,18 +14,39 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import duckdb
+
+from observatoire.conventions import PROJECT_ROOT
 from observatoire.publish import snapshot as publisher
-from observatoire.warehouse.dbt_runner import run_dbt
+from observatoire.warehouse import reuse
+from observatoire.warehouse.dbt_runner import DBT_SOURCE_SUFFIXES, DBT_SOURCES, run_dbt
 
 CATALOG_NAME = "catalog"
 FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json",
          "catalog.json": "catalog.json"}
+FINGERPRINT = "fingerprint.txt"  # what the installed catalog was built from
 
 
-def build_catalog(warehouse: Path, out_dir: Path, *, dbt_vars: dict | None = None) -> Path:
+def catalog_fingerprint(warehouse: Path, dbt_vars: dict | None) -> str:
+    """What the catalog shows: the dbt project (descriptions, lineage) and the warehouse's
+    tables and columns (dbt-duckdb's catalog holds no row statistics)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name, data_type, ordinal_position "
+            "from information_schema.columns order by all").fetchall()
+    files = reuse.files_under(PROJECT_ROOT, DBT_SOURCES, DBT_SOURCE_SUFFIXES)
+    return reuse.digest([reuse.files_digest(files, PROJECT_ROOT),
+                         reuse.value_digest({"columns": columns, "vars": dbt_vars})])
+
+
+def build_catalog(warehouse: Path, out_dir: Path, *, dbt_vars: dict | None = None,
+                  partial_parse: Path | None = None) -> Path:
     """`dbt docs generate --static` against `warehouse` into the new folder `out_dir`;
-    returns its index.html."""
+    returns its index.html. `partial_parse`: a dbt partial-parse file of the same project to
+    start from (dbt re-parses what changed since)."""
     with tempfile.TemporaryDirectory(prefix="dbt-docs-") as target:
+        if partial_parse is not None and partial_parse.is_file():
+            shutil.copyfile(partial_parse, Path(target) / partial_parse.name)
         run_dbt(["docs", "generate", "--static", "--quiet", "--target-path", target],
                 warehouse=warehouse, dbt_vars=dbt_vars, capture=True)
         out_dir.mkdir(parents=True)
@@ -34,13 +55,21 @@ def build_catalog(warehouse: Path, out_dir: Path, *, dbt_vars: dict | None = Non
     return out_dir / "index.html"
 
 
-def install_catalog(warehouse: Path, report_dir: Path, *, dbt_vars: dict | None = None) -> Path:
+def install_catalog(warehouse: Path, report_dir: Path, *, dbt_vars: dict | None = None,
+                    partial_parse: Path | None = None) -> Path:
     """Build the catalog beside the report's pages and swap it in as `<report_dir>/catalog`
-    (a link replaced atomically: a reader sees the previous catalog or the new one)."""
+    (a link replaced atomically: a reader sees the previous catalog or the new one). The
+    installed catalog stays when the project and the warehouse's columns are unchanged."""
     home = Path(report_dir).resolve()
+    fingerprint = catalog_fingerprint(warehouse, dbt_vars)
+    installed = home / CATALOG_NAME
+    if (installed / FINGERPRINT).is_file() and (installed / "index.html").is_file() \
+            and (installed / FINGERPRINT).read_text() == fingerprint:
+        return Path(report_dir) / CATALOG_NAME / "index.html"
     build_dir = home / f".{CATALOG_NAME}-{uuid.uuid4().hex[:8]}"
     try:
-        build_catalog(warehouse, build_dir, dbt_vars=dbt_vars)
+        build_catalog(warehouse, build_dir, dbt_vars=dbt_vars, partial_parse=partial_parse)
+        (build_dir / FINGERPRINT).write_text(fingerprint)
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise

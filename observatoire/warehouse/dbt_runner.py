@@ -18,6 +18,9 @@ from observatoire.conventions import ENV_TEST_WAVES, ENV_WAREHOUSE, PROJECT_ROOT
 DBT_ENV = {"DBT_PROFILES_DIR": str(PROJECT_ROOT), **TELEMETRY_OFF_ENV}
 
 TEST_WAVES_ENV = ENV_TEST_WAVES
+# What dbt reads of the project (relative to its root), and the kinds of files that matter.
+DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
+DBT_SOURCE_SUFFIXES = {".sql", ".yml", ".yaml", ".md", ".py", ".csv"}
 
 
 def test_waves_env(waves) -> dict[str, str]:

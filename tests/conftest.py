@@ -230,12 +230,20 @@ def run_dbt_docs(warehouse: Path) -> Path:
 # so that no long unit starts last while the other worker idles. (xdist's own `loadgroup` does
 # not group on pytest 9, which ignores the group suffix xdist puts on test ids.)
 XDIST_UNITS = {"tests/test_orchestration.py": "refresh", "tests/test_publish.py": "refresh"}
-XDIST_SPREAD = {"tests/test_incremental.py"}
+XDIST_SPREAD = {"tests/test_incremental.py", "tests/test_provenance.py"}
+# Longest first: a file, or a test of an XDIST_SPREAD file (a test id prefix); the rest after,
+# in collection order. Two long tests that wait on one `made_once` folder are kept apart.
 XDIST_FIRST = [
-    "tests/test_orchestration.py", "tests/test_publish.py", "tests/test_incremental.py",
-    "tests/test_provenance.py", "tests/test_clean_clone.py", "tests/test_site.py",
-    "tests/test_quality.py", "tests/test_gx_independent.py", "tests/test_bench.py",
-    "tests/test_pseudonym.py", "tests/test_indicator_catalogue.py", "tests/test_trends.py",
+    "tests/test_incremental.py::test_tests_read_only_the_waves_of_the_run_when_told",
+    "tests/test_orchestration.py", "tests/test_publish.py",
+    "tests/test_provenance.py::test_series_falling_to_zero_is_caught",
+    "tests/test_incremental.py::test_second_build_and_relanded_wave_need_rebuild",
+    "tests/test_clean_clone.py",
+    "tests/test_provenance.py::test_pin_landed_after_the_wave_asks_for_a_rebuild",
+    "tests/test_indicator_catalogue.py", "tests/test_bench.py", "tests/test_trends.py",
+    "tests/test_incremental.py", "tests/test_quality.py", "tests/test_gx_independent.py",
+    "tests/test_interval_macros.py", "tests/test_statistics.py", "tests/test_pseudonym.py",
+    "tests/test_site.py", "tests/test_landing.py", "tests/test_catalog.py",
 ]
 
 
@@ -243,6 +251,12 @@ def xdist_unit(nodeid: str) -> str:
     """The unit of work of a test id (see XDIST_UNITS)."""
     path = nodeid.split("::", 1)[0]
     return nodeid if path in XDIST_SPREAD else XDIST_UNITS.get(path, path)
+
+
+def xdist_rank(nodeid: str) -> int:
+    """Position of a test id's entry in XDIST_FIRST (after them all if it has none)."""
+    return next((i for i, prefix in enumerate(XDIST_FIRST) if nodeid.startswith(prefix)),
+                len(XDIST_FIRST))
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -257,11 +271,9 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under xdist, the files of XDIST_FIRST first (each file's tests keep their order)."""
-    if xdist_worker() is None:
-        return
-    rank = {path: i for i, path in enumerate(XDIST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+    """Under xdist, XDIST_FIRST first (a stable sort: a file's tests keep their order)."""
+    if xdist_worker() is not None:
+        items.sort(key=lambda item: xdist_rank(item.nodeid))
 
 
 def pytest_configure(config):

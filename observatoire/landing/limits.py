@@ -1,0 +1,23 @@
+"""The landing's limits, stated once: what bounds its memory, and how much of a value a message
+quotes. A received file is read as a stream; what it holds in memory at a time is set here,
+never by the file's size (docs/landing.md, "Memory and limits")."""
+
+from __future__ import annotations
+
+# Rows checked, normalised and written at a time (one batch of text cells in memory).
+BATCH_ROWS = 5_000
+# Bytes read at a time when a received file is scanned as bytes (encoding, hash, locating).
+CHUNK_BYTES = 1 << 20
+# The CSV reader's limit per cell (Python's csv default): a longer cell is refused, named by
+# its row and column.
+CELL_MAX_CHARS = 131_072
+# The CSV reader's limit per physical line: a longer line is refused, named by its row and the
+# column it was in when the limit was reached.
+LINE_MAX_CHARS = 16 << 20
+# Memory DuckDB may use for the checks across the whole file (duplicate respondent ids); past
+# it DuckDB spills to a temporary folder beside the landed file.
+DUCKDB_MEMORY_LIMIT = "256MB"
+# Warnings kept in full (file, row, column, reason); past it only counted.
+WARNINGS_KEPT = 10_000
+# A value quoted in a message or in the manifest is cut to this many characters.
+QUOTED_MAX_CHARS = 60

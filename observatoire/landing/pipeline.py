@@ -204,7 +204,7 @@ class _Checks:
     spilling to the scratch folder): duplicate respondent ids and the rows flagged."""
 
     def __init__(self, scratch: Path):
-        self.con = duckdb.connect(str(scratch / "checks.duckdb"))
+        self.con = duckdb.connect()  # in memory, spilling to the scratch folder
         self.con.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         self.con.execute("set temp_directory = ?", [str(scratch / "spill")])
         self.con.execute("set enable_progress_bar = false")
@@ -213,15 +213,13 @@ class _Checks:
 
     def add(self, ids: list[str] | tuple[str, ...], numbers: list[int],
             flagged: list[int]) -> None:
-        batch = pa.table({"respondent_id": pa.array(ids, pa.string()),
-                          "source_row": pa.array(numbers, pa.int64())})
-        rows = pa.table({"source_row": pa.array(flagged, pa.int64())})
-        self.con.register("batch", batch)
-        self.con.register("rows", rows)
-        self.con.execute("insert into ids select * from batch")
-        self.con.execute("insert into flagged select * from rows")
-        self.con.unregister("batch")
-        self.con.unregister("rows")
+        for table, columns in (("ids", {"respondent_id": pa.array(ids, pa.string()),
+                                        "source_row": pa.array(numbers, pa.int64())}),
+                               ("flagged", {"source_row": pa.array(flagged, pa.int64())})):
+            if numbers and (table == "ids" or flagged):
+                self.con.register("batch", pa.table(columns))
+                self.con.execute(f"insert into {table} select * from batch")
+                self.con.unregister("batch")
 
     def duplicates(self, name: str) -> tuple[list[tuple[int, int, Issue]], int, int]:
         """(the first WARNINGS_KEPT duplicate-id warnings, their number, the rows flagged by
@@ -252,7 +250,7 @@ def _batches(table: Table, batch_rows: int, seen: _Pass
     numbers: list[int] = []
     rows: list[list[str]] = []
     for number, record in enumerate(table.records, 1):
-        if not any(map(str.strip, record)):
+        if not (record and record[0].strip()) and not any(map(str.strip, record)):
             seen.blank_total += 1
             if len(seen.blank) < ROWS_NAMED:
                 seen.blank.append(number)

@@ -26,7 +26,6 @@ YEAR_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 NUMBER = re.compile(r"^[+-]?(?:\d+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+)(?:[.,]\d+)?$")
 TIMESTAMP_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M:%S",
                      "%d-%m-%Y %H:%M", "%d.%m.%Y %H:%M:%S")
-CANONICAL_TIMESTAMP = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
 def canonical_columns(codebook: Codebook) -> list[str]:
@@ -63,13 +62,15 @@ def parse_timestamp(text: str) -> datetime | None:
 
 def canonical_stamp(text: str) -> tuple[str, int] | None:
     """(canonical text, year) of a non-empty date-time cell, None when unparseable; a cell
-    already canonical is only validated (format_timestamp would give it back)."""
-    if CANONICAL_TIMESTAMP.fullmatch(text):
-        try:
+    already canonical (`YYYY-MM-DD HH:MM:SS`, year from 1000) is only validated:
+    format_timestamp would give it back."""
+    if (len(text) == 19 and text.isascii() and text[0] != "0" and text[4] == text[7] == "-"
+            and text[10] == " " and text[13] == text[16] == ":"):
+        try:  # succeeds on these separators only if every other character is a digit
             datetime.fromisoformat(text)
+            return text, int(text[:4])
         except ValueError:
-            return None
-        return text, int(text[:4])
+            pass
     stamp = parse_timestamp(text)
     return None if stamp is None else (format_timestamp(stamp), stamp.year)
 

@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 
 import duckdb
@@ -201,7 +203,10 @@ class _Pass:
 
 class _Checks:
     """The checks across the whole file, in DuckDB (memory bounded by DUCKDB_MEMORY_LIMIT,
-    spilling to the scratch folder): duplicate respondent ids and the rows flagged."""
+    spilling to the scratch folder): duplicate respondent ids and the rows flagged. The ids
+    and row numbers are inserted FLUSH_ROWS at a time (fewer, larger inserts)."""
+
+    FLUSH_ROWS = 100_000
 
     def __init__(self, scratch: Path):
         self.con = duckdb.connect()  # in memory, spilling to the scratch folder
@@ -210,20 +215,31 @@ class _Checks:
         self.con.execute("set enable_progress_bar = false")
         self.con.execute("create table ids (respondent_id varchar, source_row bigint)")
         self.con.execute("create table flagged (source_row bigint)")
+        self.ids: list[str] = []
+        self.numbers: list[int] = []
+        self.flagged: list[int] = []
 
     def add(self, ids: list[str] | tuple[str, ...], numbers: list[int],
             flagged: list[int]) -> None:
-        for table, columns in (("ids", {"respondent_id": pa.array(ids, pa.string()),
-                                        "source_row": pa.array(numbers, pa.int64())}),
-                               ("flagged", {"source_row": pa.array(flagged, pa.int64())})):
-            if numbers and (table == "ids" or flagged):
-                self.con.register("batch", pa.table(columns))
-                self.con.execute(f"insert into {table} select * from batch")
-                self.con.unregister("batch")
+        self.ids += ids
+        self.numbers += numbers
+        self.flagged += flagged
+        if len(self.numbers) >= self.FLUSH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        for table, columns in (
+                ("ids", {"respondent_id": pa.array(self.ids, pa.string()),
+                         "source_row": pa.array(self.numbers, pa.int64())}),
+                ("flagged", {"source_row": pa.array(self.flagged, pa.int64())})):
+            if len(columns["source_row"]):
+                self.con.from_arrow(pa.table(columns)).insert_into(table)
+        self.ids, self.numbers, self.flagged = [], [], []
 
     def duplicates(self, name: str) -> tuple[list[tuple[int, int, Issue]], int, int]:
         """(the first WARNINGS_KEPT duplicate-id warnings, their number, the rows flagged by
         any warning)."""
+        self._flush()
         self.con.execute("""
             create table duplicates as
             with firsts as (select respondent_id, min(source_row) as first_row from ids
@@ -245,23 +261,28 @@ class _Checks:
 
 def _batches(table: Table, batch_rows: int, seen: _Pass
              ) -> Iterator[tuple[list[int], list[list[str]]]]:
-    """(row numbers, received cells) of the non-blank data rows, `batch_rows` at a time;
-    blank rows are counted and named in `seen`."""
-    numbers: list[int] = []
-    rows: list[list[str]] = []
-    for number, record in enumerate(table.records, 1):
-        if not (record and record[0].strip()) and not any(map(str.strip, record)):
+    """(row numbers, received cells) of the non-blank data rows, at most `batch_rows` at a
+    time; blank rows are counted and named in `seen`. The records are taken `batch_rows` at a
+    time; a block whose every record has a non-blank first cell (the usual case) is passed on
+    whole, the others are looked at record by record."""
+    start = 1  # the number of the block's first record
+    while block := list(islice(table.records, batch_rows)):
+        numbers = range(start, start + len(block))
+        start += len(block)
+        if all(block) and all(map(str.strip, map(itemgetter(0), block))):
+            yield list(numbers), block
+            continue
+        kept: tuple[list[int], list[list[str]]] = ([], [])
+        for number, record in zip(numbers, block, strict=True):
+            if (record and record[0].strip()) or any(map(str.strip, record)):
+                kept[0].append(number)
+                kept[1].append(record)
+                continue
             seen.blank_total += 1
             if len(seen.blank) < ROWS_NAMED:
                 seen.blank.append(number)
-            continue
-        numbers.append(number)
-        rows.append(record)
-        if len(rows) == batch_rows:
-            yield numbers, rows
-            numbers, rows = [], []
-    if rows:
-        yield numbers, rows
+        if kept[0]:
+            yield kept
 
 
 def _first_filled(header: list[str], numbers: list[int], rows: list[list[str]],
@@ -353,9 +374,17 @@ class _Writer:
         self.size += len(data)
 
     def write(self, columns) -> None:
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(zip(*columns, strict=True))
-        self._put(buffer.getvalue().encode("utf-8"))
+        """Write the rows of `columns`: joined with commas when no cell holds a character the
+        CSV format quotes (`,` `"` `\\r` `\\n`: then csv.writer would write the same bytes),
+        else by csv.writer."""
+        rows = len(columns[0])
+        text = "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
+        if ('"' in text or "\r" in text or text.count(",") != rows * (len(columns) - 1)
+                or text.count("\n") != rows):
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerows(zip(*columns, strict=True))
+            text = buffer.getvalue()
+        self._put(text.encode("utf-8"))
 
 
 def _refuse_other_files(root: Path, result: LandingResult) -> None:

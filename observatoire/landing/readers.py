@@ -363,8 +363,23 @@ def _over_limit(path: Path, encoding: str, delimiter: str, header: list[str] | N
 
 def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
     """Every record of the file (the header first) as read by csv, parsed as consumed; a
-    record that cannot be read raises a LandingError naming its row and column."""
+    record that cannot be read raises a LandingError naming its row and column.
+
+    The records are passed on as csv gives them (`yield from`: no Python work per record);
+    only when the reader fails is the file read again, record by record, to name the one it
+    failed on (_unreadable)."""
     csv.field_size_limit(CELL_MAX_CHARS)
+    with open(path, encoding=encoding, newline="") as handle:
+        try:
+            yield from csv.reader(_lines(handle), delimiter=delimiter, strict=True)
+            return
+        except (_LongLineError, csv.Error):
+            pass
+    raise _unreadable(path, encoding, delimiter)
+
+
+def _unreadable(path: Path, encoding: str, delimiter: str) -> LandingError:
+    """The refusal of the first record csv cannot read (the file is read again up to it)."""
     header: list[str] | None = None
     count = 0  # records read, header included
     with open(path, encoding=encoding, newline="") as handle:
@@ -373,19 +388,17 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[list[str
             start = reader.line_num
             try:
                 record = next(reader)
-            except StopIteration:
-                return
+            except StopIteration:  # pragma: no cover - the first reading failed
+                raise AssertionError(f"{path} reads without error the second time") from None
             except _LongLineError:
-                raise _over_limit(path, encoding, delimiter, header, count, start) from None
+                return _over_limit(path, encoding, delimiter, header, count, start)
             except csv.Error as error:
                 if str(error).startswith("field larger than field limit"):
-                    raise _over_limit(path, encoding, delimiter, header, count, start) \
-                        from None
-                raise _unbalanced(path, encoding, delimiter, header, count, error) from None
+                    return _over_limit(path, encoding, delimiter, header, count, start)
+                return _unbalanced(path, encoding, delimiter, header, count, error)
             if header is None:
                 header = [cell.strip() for cell in record]
             count += 1
-            yield record
 
 
 def _unbalanced(path: Path, encoding: str, delimiter: str, header: list[str] | None,

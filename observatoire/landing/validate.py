@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, deque
 from datetime import datetime
 from decimal import Decimal
 
@@ -193,6 +193,27 @@ def _stripped(column: Column) -> Column:
     return [strip.get(v, v) for v in column] if strip else column
 
 
+def stamps_shape(year: str = "[1-9][0-9]{3}") -> re.Pattern[str]:
+    """Lines (`\\n` after each) each empty or a canonical date-time of `year` (a pattern)."""
+    return re.compile(f"(?:(?:{year}-[0-9]{{2}}-[0-9]{{2}} [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}})?\n)*")
+
+
+def _canonical_stamps(column: Column, shape: re.Pattern[str]) -> bool:
+    """True when every cell of a stripped date-time column is empty or a valid canonical
+    date-time of the years `shape` allows (stamps_shape): canonical_stamp would accept each
+    and give it back unchanged. Decided for the whole column at once (one regular expression
+    over its cells, one line each, then datetime.fromisoformat on each); False sends the
+    column through canonical_stamp cell by cell."""
+    text = "\n".join(column) + "\n"
+    if text.count("\n") != len(column) or not shape.fullmatch(text):
+        return False
+    try:
+        deque(map(datetime.fromisoformat, filter(None, column)), maxlen=0)
+    except ValueError:  # a day, hour... out of range: canonical_stamp refuses it
+        return False
+    return True
+
+
 def _first(column: Column, bad: set[str]) -> int | None:
     return next((k for k, v in enumerate(column) if v in bad), None) if bad else None
 
@@ -207,6 +228,8 @@ class Normaliser:
         self.name, self.header, self.positions, self.wave = name, header, positions, wave
         self.waves = [i for k, i in positions.items() if k in WAVE_COLUMNS]
         self.answers = [positions[c] for c in codebook.columns()]
+        # started_at must fall in the wave year, ended_at in any year
+        self.stamp_shapes = {"started_at": stamps_shape(str(wave)), "ended_at": stamps_shape()}
         self.checks: list[tuple[str, set[str] | None, str]] = []
         for q in codebook.questions:
             for column in q.columns():
@@ -241,12 +264,15 @@ class Normaliser:
             column = _stripped(cells[i])
             bad = {v for v in set(column) if v and canonical_number(v) != wave}
             firsts.append(_first(column, bad))
-        ids = _stripped(cells[self.positions["respondent_id"]])
+        ids = list(map(str.strip, cells[self.positions["respondent_id"]]))
         firsts.append(_first(ids, {""}))
-        stamps = []
+        stamps: list[Column] = []
         for name in ("started_at", "ended_at"):
-            parsed = [canonical_stamp(v) if v else ("", self.wave)
-                      for v in _stripped(cells[self.positions[name]])]
+            column = list(map(str.strip, cells[self.positions[name]]))
+            if _canonical_stamps(column, self.stamp_shapes[name]):
+                stamps.append(column)
+                continue
+            parsed = [canonical_stamp(v) if v else ("", self.wave) for v in column]
             firsts.append(next((k for k, p in enumerate(parsed) if p is None or (
                 name == "started_at" and p[1] != self.wave)), None))
             stamps.append([p[0] for p in parsed if p is not None])

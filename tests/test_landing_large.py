@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from observatoire.conventions import landing_state_root
-from observatoire.landing import LandingError, land, pipeline, readers, store
+from observatoire.landing import LandingError, land, parallel, pipeline, readers, store
 from observatoire.landing.__main__ import main, report
 from observatoire.landing.limits import CELL_MAX_CHARS, QUOTED_MAX_CHARS
 from observatoire.spec import PROJECT_ROOT
@@ -136,6 +136,69 @@ def test_results_do_not_depend_on_the_batch_size(tmp_path):
     assert message.startswith("pro_2025.csv: 1 blank row(s) skipped (row 6")
     assert "4 warning(s) for the warehouse's quarantine: 2 duplicate id(s), 2 invalid code(s)" \
         in message
+
+
+def _outcome(source: Path, landing: Path, batch_rows: int = 7) -> tuple:
+    """What a landing reports and lands, or the refusal's message and counts."""
+    mc.write_codebook(landing)
+    try:
+        result = land(source, "pro", 2025, landing, batch_rows=batch_rows)
+    except LandingError as error:
+        return str(error), error.rows_in
+    return ([str(w) for w in result.warnings], result.warnings_total, result.counts,
+            result.message, result.skipped, (landing / "raw" / "pro_2025.csv").read_bytes())
+
+
+def test_worker_processes_land_what_one_process_lands(tmp_path, monkeypatch):
+    """The worker path (parallel.py), in chunks of ~300 characters cut anywhere a line ends,
+    gives the single-process results: duplicates across chunks, warnings, blank rows, cells
+    the canonical CSV quotes (a delimiter, a quote, a line break, braces), date-times and
+    numbers normalised; and a file it gives up on (a row refused, a quote never closed) is
+    refused with the single-process words."""
+    header, rows = wave_of(60)
+    col = {name: header.index(name) for name in ("gender", "ai_tried", "sector", "started_at",
+                                                 "ended_at", "limits__3")}
+    rows[9][0] = rows[1][0]  # duplicates of row 2, in later chunks
+    rows[50][0] = rows[1][0]
+    rows[12][col["gender"]] = "9"
+    rows[30][col["ai_tried"]] = " 7,0 "
+    rows[14][0] = 'id "quoted", {braced}\nand broken'  # quoted by csv, across a line end
+    rows[15][col["sector"]] = 'a "b",\n{c}'
+    rows[20][col["started_at"]] = "03/04/2025 10:00:00"
+    rows[21][col["ended_at"]] = " 2025-04-03T10:05:00 "
+    rows[40][col["limits__3"]] = "1 "
+    received = [*rows[:5], [""] * len(header), *rows[5:33], [" "] * len(header), *rows[33:]]
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "PARALLEL_CHUNK_CHARS", 300)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    cases = {"defects": received,
+             "refused": [*received[:44], [*received[44][:3], "not a date", *received[44][4:]],
+                         *received[45:]]}
+    outcomes = {}
+    for name, data in cases.items():
+        source = write(tmp_path / name / "pro_2025.csv", mc.to_csv(header, data))
+        with monkeypatch.context() as single:
+            single.setattr(pipeline, "PARALLEL_MIN_BYTES", 10**15)
+            outcomes[name] = _outcome(source, tmp_path / name / "one")
+        with monkeypatch.context() as workers:
+            if name == "defects":  # landed by the workers, not given up
+                workers.setattr(pipeline, "_land_in_sequence", None)
+            assert _outcome(source, tmp_path / name / "workers") == outcomes[name]
+    warnings, total, counts, _, skipped, landed = outcomes["defects"]
+    assert [w.split(":")[0] for w in warnings] == [f"pro_2025.csv row {r}, column {c}" for r, c in (
+        (11, "respondent_id"), (14, "gender"), (17, "sector"), (32, "ai_tried"),
+        (53, "respondent_id"))]
+    assert "already on row 2" in warnings[4] and "code '7' is not" in warnings[3]
+    assert counts["rows_quarantined"] == total == 5 and "rows 6, 35" in skipped[0]
+    assert b'"id ""quoted"", {braced}\nand broken",16,2025-' in landed
+    assert "not a date" in outcomes["refused"][0]
+    unclosed = mc.to_csv(header, received).replace(b"\r\n1000004", b'\r\n"1000004', 1)
+    source = write(tmp_path / "unclosed" / "pro_2025.csv", unclosed)
+    with monkeypatch.context() as single:
+        single.setattr(pipeline, "PARALLEL_MIN_BYTES", 10**15)
+        expected = _outcome(source, tmp_path / "unclosed" / "one")
+    assert "unbalanced quote?" in expected[0]
+    assert _outcome(source, tmp_path / "unclosed" / "workers") == expected
 
 
 def test_warnings_past_the_kept_number_are_counted(root, tmp_path, monkeypatch, capsys):

@@ -21,3 +21,13 @@ DUCKDB_MEMORY_LIMIT = "256MB"
 WARNINGS_KEPT = 10_000
 # A value quoted in a message or in the manifest is cut to this many characters.
 QUOTED_MAX_CHARS = 60
+# Rows a message names (blank rows, rows of a kind), the others counted.
+ROWS_NAMED = 20
+# A CSV file of at least this many bytes is checked and normalised by PARALLEL_WORKERS worker
+# processes (at most the processors usable), in chunks of about PARALLEL_CHUNK_CHARS
+# characters; a chunk that cannot be cut at the end of a record within
+# PARALLEL_MAX_CHUNK_CHARS makes the file land in one process (observatoire/landing/parallel.py).
+PARALLEL_MIN_BYTES = 16_000_000
+PARALLEL_WORKERS = 2
+PARALLEL_CHUNK_CHARS = 2 << 20
+PARALLEL_MAX_CHUNK_CHARS = 8 << 20

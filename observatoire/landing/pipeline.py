@@ -10,10 +10,9 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
-from operator import itemgetter
 from pathlib import Path
 
 import duckdb
@@ -21,12 +20,20 @@ import pyarrow as pa
 
 from observatoire import spec
 from observatoire.conventions import landing_state_root
-from observatoire.landing import store
+from observatoire.landing import parallel, store
 from observatoire.landing.issues import Issue, LandingError, refuse
-from observatoire.landing.limits import BATCH_ROWS, DUCKDB_MEMORY_LIMIT, WARNINGS_KEPT
+from observatoire.landing.limits import (
+    BATCH_ROWS,
+    DUCKDB_MEMORY_LIMIT,
+    PARALLEL_MIN_BYTES,
+    ROWS_NAMED,
+    WARNINGS_KEPT,
+)
+from observatoire.landing.parallel import without_blank
 from observatoire.landing.readers import Table, describe, read_table
 from observatoire.landing.validate import (
     WAVE_COLUMNS,
+    Column,
     Normaliser,
     canonical_columns,
     check_file_name,
@@ -83,9 +90,6 @@ def _load_codebook(root: Path, instrument: str, wave: int, given: Path | None,
         raise refuse(path.name, 1, "instrument/wave_year", f"the codebook is for "
                      f"{codebook.instrument} {codebook.wave_year}, not {instrument} {wave}")
     return codebook, path.read_bytes()
-
-
-ROWS_NAMED = 20  # rows a message names, the others counted
 
 
 def _rows(numbers: list[int], total: int) -> str:
@@ -215,13 +219,12 @@ class _Checks:
         self.con.execute("set enable_progress_bar = false")
         self.con.execute("create table ids (respondent_id varchar, source_row bigint)")
         self.con.execute("create table flagged (source_row bigint)")
-        self.ids: list[str] = []
+        self.ids: list[pa.Array] = []
         self.numbers: list[int] = []
         self.flagged: list[int] = []
 
-    def add(self, ids: list[str] | tuple[str, ...], numbers: list[int],
-            flagged: list[int]) -> None:
-        self.ids += ids
+    def add(self, ids: Column, numbers: list[int], flagged: list[int]) -> None:
+        self.ids.append(pa.array(ids, pa.string()))
         self.numbers += numbers
         self.flagged += flagged
         if len(self.numbers) >= self.FLUSH_ROWS:
@@ -229,7 +232,8 @@ class _Checks:
 
     def _flush(self) -> None:
         for table, columns in (
-                ("ids", {"respondent_id": pa.array(self.ids, pa.string()),
+                ("ids", {"respondent_id": pa.concat_arrays(self.ids) if self.ids else
+                         pa.array([], pa.string()),
                          "source_row": pa.array(self.numbers, pa.int64())}),
                 ("flagged", {"source_row": pa.array(self.flagged, pa.int64())})):
             if len(columns["source_row"]):
@@ -262,27 +266,16 @@ class _Checks:
 def _batches(table: Table, batch_rows: int, seen: _Pass
              ) -> Iterator[tuple[list[int], list[list[str]]]]:
     """(row numbers, received cells) of the non-blank data rows, at most `batch_rows` at a
-    time; blank rows are counted and named in `seen`. The records are taken `batch_rows` at a
-    time; a block whose every record has a non-blank first cell (the usual case) is passed on
-    whole, the others are looked at record by record."""
+    time (the records are taken `batch_rows` at a time); blank rows are counted and named in
+    `seen`."""
     start = 1  # the number of the block's first record
     while block := list(islice(table.records, batch_rows)):
-        numbers = range(start, start + len(block))
+        numbers, rows, blank = without_blank(list(range(start, start + len(block))), block)
         start += len(block)
-        if all(block) and all(map(str.strip, map(itemgetter(0), block))):
-            yield list(numbers), block
-            continue
-        kept: tuple[list[int], list[list[str]]] = ([], [])
-        for number, record in zip(numbers, block, strict=True):
-            if (record and record[0].strip()) or any(map(str.strip, record)):
-                kept[0].append(number)
-                kept[1].append(record)
-                continue
-            seen.blank_total += 1
-            if len(seen.blank) < ROWS_NAMED:
-                seen.blank.append(number)
-        if kept[0]:
-            yield kept
+        seen.blank_total += len(blank)
+        seen.blank += blank[:ROWS_NAMED - len(seen.blank)]
+        if rows:
+            yield numbers, rows
 
 
 def _first_filled(header: list[str], numbers: list[int], rows: list[list[str]],
@@ -308,27 +301,21 @@ def _normalise(source: Path, instrument: str, wave: int, root: Path, book: spec.
     except LandingError:  # refused below, once the rows are counted
         positions = None
     out = Canonical(scratch / "canonical.tmp")
+    normaliser = Normaliser(source.name, table.header, positions, book, wave) \
+        if positions else None
     checks = _Checks(scratch)
-    seen = _Pass()
     try:
-        with open(out.path, "wb") as handle:
-            writer = _Writer(handle, canonical_columns(book))
-            normaliser = positions and Normaliser(source.name, table.header, positions, book,
-                                                  wave)
-            for numbers, rows in _batches(table, batch_rows, seen):
-                seen.rows_in += len(rows)
-                _first_filled(table.header, numbers, rows, seen)
-                if not normaliser or seen.refused is not None:
-                    continue
-                refused, columns, issues = normaliser.batch(numbers, rows)
-                if refused is not None:
-                    seen.refused = numbers[refused], rows[refused]
-                    continue
-                writer.write(columns)
-                checks.add(columns[0], numbers, sorted({i[0] for i in issues}))
-                seen.issues += issues[:WARNINGS_KEPT - len(seen.issues)]
-                seen.issues_total += len(issues)
-        out.sha256, out.size = writer.digest.hexdigest(), writer.size
+        seen = None
+        if normaliser and _in_parallel(source, table):
+            try:
+                seen = _land_in_parallel(source, table, normaliser, batch_rows, out,
+                                         canonical_columns(book), checks)
+            except parallel.GiveUpError:  # landed again in one process, which words the refusal
+                checks.close()
+                checks = _Checks(scratch)
+        if seen is None:
+            seen = _land_in_sequence(table, normaliser, batch_rows, out,
+                                     canonical_columns(book), checks)
         check_file_name(source.name, wave, seen.rows_in)
         if not seen.rows_in:
             blank = f" ({_rows(seen.blank, seen.blank_total)} blank)" if seen.blank else ""
@@ -361,6 +348,63 @@ def _normalise(source: Path, instrument: str, wave: int, root: Path, book: spec.
     return result, out
 
 
+def _in_parallel(source: Path, table: Table) -> bool:
+    """Whether worker processes check and normalise the file's rows (parallel.py): a large
+    CSV file, whose every column is named, on a machine with processors to spare."""
+    return (table.fmt == "csv" and source.stat().st_size >= PARALLEL_MIN_BYTES
+            and all(table.header) and parallel.workers() > 1)
+
+
+def _land_in_sequence(table: Table, normaliser: Normaliser | None, batch_rows: int,
+                      out: Canonical, header: list[str], checks: _Checks) -> _Pass:
+    """Check, normalise and write the rows in this process, batch after batch."""
+    seen = _Pass()
+    with open(out.path, "wb") as handle:
+        writer = _Writer(handle, header)
+        for numbers, rows in _batches(table, batch_rows, seen):
+            seen.rows_in += len(rows)
+            _first_filled(table.header, numbers, rows, seen)
+            if not normaliser or seen.refused is not None:
+                continue
+            refused, columns, issues = normaliser.batch(numbers, rows)
+            if refused is not None:
+                seen.refused = numbers[refused], rows[refused]
+                continue
+            writer.write(columns)
+            checks.add(columns[0], numbers, sorted({i[0] for i in issues}))
+            seen.issues += issues[:WARNINGS_KEPT - len(seen.issues)]
+            seen.issues_total += len(issues)
+    out.sha256, out.size = writer.digest.hexdigest(), writer.size
+    return seen
+
+
+def _land_in_parallel(source: Path, table: Table, normaliser: Normaliser, batch_rows: int,
+                      out: Canonical, header: list[str], checks: _Checks) -> _Pass:
+    """Check and normalise the rows in worker processes; number, write and check for
+    duplicates here, chunk after chunk in file order. Raises parallel.GiveUpError (the file is
+    then landed by _land_in_sequence, from the start)."""
+    seen = _Pass()
+    offset = 0  # data records in the chunks before
+    with open(out.path, "wb") as handle:
+        writer = _Writer(handle, header)
+        for chunk in parallel.landed_chunks(source, table.encoding, table.delimiter,
+                                            normaliser, batch_rows):
+            seen.blank_total += chunk.blank_total
+            seen.blank += [offset + n for n in chunk.blank[:ROWS_NAMED - len(seen.blank)]]
+            numbers = [offset + n for n in chunk.numbers]
+            issues = [(offset + r, order, replace(issue, row=offset + r))
+                      for r, order, issue in chunk.issues]
+            offset += chunk.records
+            seen.rows_in += len(numbers)
+            if numbers:
+                writer.put_text(chunk.lines.format(*numbers) + "\n")
+            checks.add(chunk.ids, numbers, sorted({i[0] for i in issues}))
+            seen.issues += issues[:WARNINGS_KEPT - len(seen.issues)]
+            seen.issues_total += len(issues)
+    out.sha256, out.size = writer.digest.hexdigest(), writer.size
+    return seen
+
+
 class _Writer:
     """The canonical CSV (store.csv_bytes' format), written batch by batch and hashed."""
 
@@ -384,6 +428,9 @@ class _Writer:
             buffer = io.StringIO()
             csv.writer(buffer, lineterminator="\n").writerows(zip(*columns, strict=True))
             text = buffer.getvalue()
+        self._put(text.encode("utf-8"))
+
+    def put_text(self, text: str) -> None:
         self._put(text.encode("utf-8"))
 
 

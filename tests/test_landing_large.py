@@ -164,6 +164,7 @@ def test_worker_processes_land_what_one_process_lands(tmp_path, monkeypatch):
     rows[30][col["ai_tried"]] = " 7,0 "
     rows[14][0] = 'id "quoted", {braced}\nand broken'  # quoted by csv, across a line end
     rows[15][col["sector"]] = 'a "b",\n{c}'
+    rows[16][0], rows[17][col["sector"]] = "line\nbreak", "carriage\rreturn"  # nothing else
     rows[20][col["started_at"]] = "03/04/2025 10:00:00"
     rows[21][col["ended_at"]] = " 2025-04-03T10:05:00 "
     rows[40][col["limits__3"]] = "1 "
@@ -186,11 +187,13 @@ def test_worker_processes_land_what_one_process_lands(tmp_path, monkeypatch):
             assert _outcome(source, tmp_path / name / "workers") == outcomes[name]
     warnings, total, counts, _, skipped, landed = outcomes["defects"]
     assert [w.split(":")[0] for w in warnings] == [f"pro_2025.csv row {r}, column {c}" for r, c in (
-        (11, "respondent_id"), (14, "gender"), (17, "sector"), (32, "ai_tried"),
+        (11, "respondent_id"), (14, "gender"), (17, "sector"), (19, "sector"), (32, "ai_tried"),
         (53, "respondent_id"))]
-    assert "already on row 2" in warnings[4] and "code '7' is not" in warnings[3]
-    assert counts["rows_quarantined"] == total == 5 and "rows 6, 35" in skipped[0]
+    assert "already on row 2" in warnings[5] and "code '7' is not" in warnings[4]
+    assert counts["rows_quarantined"] == total == 6 and "rows 6, 35" in skipped[0]
     assert b'"id ""quoted"", {braced}\nand broken",16,2025-' in landed
+    assert b'\n"line\nbreak",18,2025-' in landed  # csv.writer does not quote a lone \r:
+    assert b',carriage\rreturn,' in landed  # neither does the worker path
     assert "not a date" in outcomes["refused"][0]
     unclosed = mc.to_csv(header, received).replace(b"\r\n1000004", b'\r\n"1000004', 1)
     source = write(tmp_path / "unclosed" / "pro_2025.csv", unclosed)

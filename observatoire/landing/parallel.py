@@ -221,9 +221,10 @@ def _rendered(columns: list[Column]) -> list[str]:
     if ('"' in text or "\r" in text or text.count(",") != len(lines) * (len(columns) - 1)
             or text.count("\n") != len(lines) - 1):
         last = _Last()
-        writer = csv.writer(last, lineterminator="")
+        # the canonical line end: csv.writer quotes a cell holding a character of it
+        writer = csv.writer(last, lineterminator="\n")
         lines = []
         for row in zip(*columns, strict=True):
             writer.writerow(row)
-            lines.append(last.text)
+            lines.append(last.text[:-1])
     return lines

@@ -5,9 +5,10 @@ For each size, a respondent file of the professional survey (bench/scale.py, wit
 defects: one faulty row per thousand) is landed by `python -m observatoire.landing` in its own
 process into a fresh landing root; a second process reads the same file with DuckDB
 (`create table ... as select * from read_csv(<file>)`: every column parsed and stored).
-Each process is measured from outside: wall time, and its peak RSS from the kernel
-(`os.wait4` rusage, `ru_maxrss`). Results are merged into docs/benchmarks/landing.json (same
-label and size replaced) and printed as a Markdown table.
+Each process is measured from outside: wall time, its peak RSS from the kernel (`os.wait4`
+rusage, `ru_maxrss`), and the peak of the summed RSS of it and its descendants (the landing's
+worker processes), sampled from /proc every 50 ms. Results are merged into
+docs/benchmarks/landing.json (same label and size replaced) and printed as a Markdown table.
 
     python bench/landing.py                                   # ~50 MB and ~200 MB
     python bench/landing.py --respondents 350000 --label before --code /tmp/checkout_before
@@ -131,12 +132,13 @@ def main(argv: list[str] | None = None) -> int:
         {**r, "date": info["date"], "machine": info} for r in runs]
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(merged, indent=1, default=str))
-    print("\n| label | respondents | file | landing | peak RSS | read_csv | landing / read_csv |"
-          "\n|---|---:|---:|---:|---:|---:|---:|")
+    print("\n| label | respondents | file | landing | peak RSS (with workers) | read_csv | "
+          "landing / read_csv |\n|---|---:|---:|---:|---:|---:|---:|")
     for r in merged:
         print(f"| {r['label']} | {r['respondents']:,} | {r['file_bytes'] / 1e6:.0f} MB | "
               f"{r['landing']['seconds']:.1f} s | {r['landing']['peak_rss_bytes'] / 2**30:.2f} "
-              f"GiB | {r['read_csv']['seconds']:.1f} s | {r['ratio']:.2f} |")
+              f"GiB ({r['landing'].get('peak_tree_rss_bytes', 0) / 2**30:.2f} GiB) | "
+              f"{r['read_csv']['seconds']:.1f} s | {r['ratio']:.2f} |")
     print(f"\nresults: {args.json}")
     return 0
 

@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -50,21 +51,51 @@ print(rows, time.perf_counter() - started)
 """
 
 
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants now (/proc; 0 once it is gone)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return total
+
+
 def run_measured(command: list[str], env: dict[str, str], cwd: Path = BENCH.parent
-                 ) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS bytes, stdout) of one child process, its peak RSS read from the
-    kernel when it is reaped (os.wait4); fails if the child fails."""
+                 ) -> tuple[float, int, int, str]:
+    """(wall seconds, peak RSS bytes, peak RSS of the process tree, stdout) of one child
+    process: its own peak RSS read from the kernel when it is reaped (os.wait4), and the
+    largest sum of the RSS of it and its descendants (worker processes), sampled every 50 ms
+    from /proc; fails if the child fails."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         child = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=err, text=True)
+        peak_tree = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak_tree
+            while not done.wait(0.05):
+                peak_tree = max(peak_tree, tree_rss(child.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
+        done.set()
+        sampler.join()
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         if child.returncode != 0:
             raise RuntimeError(f"{' '.join(command[:4])} failed:\n{out.read()}\n{err.read()}")
-        return seconds, usage.ru_maxrss * 1024, out.read()  # ru_maxrss: KiB on Linux
+        peak = usage.ru_maxrss * 1024  # ru_maxrss: KiB on Linux
+        return seconds, peak, max(peak_tree, peak), out.read()
 
 
 def land_once(source: Path, codebook: Path, work: Path, code: Path) -> dict:
@@ -74,21 +105,22 @@ def land_once(source: Path, codebook: Path, work: Path, code: Path) -> dict:
                scale.SURVEY, "--wave", str(WAVE), "--landing-root", str(work / "landing"),
                "--state-root", str(work / "state"), "--codebook", str(codebook),
                "--warehouse", str(work / "absent.duckdb")]
-    seconds, peak, out = run_measured(command, {**os.environ, "PYTHONPATH": str(code)}, code)
+    seconds, peak, tree, out = run_measured(command, {**os.environ, "PYTHONPATH": str(code)},
+                                            code)
     counts = re.search(r"rows: (\d+) in = (\d+) loaded \+ (\d+) to quarantine", out)
     with open(work / "state" / "landing_manifest.csv", encoding="utf-8") as handle:
         header, row = handle.read().splitlines()[:2]
     manifest = dict(zip(header.split(","), row.split(","), strict=False))
     shutil.rmtree(work, ignore_errors=True)
-    return {"seconds": round(seconds, 2), "peak_rss_bytes": peak,
+    return {"seconds": round(seconds, 2), "peak_rss_bytes": peak, "peak_tree_rss_bytes": tree,
             "rows_in": int(counts[1]) if counts else None,
             "rows_quarantined": int(counts[3]) if counts else None,
             "landed_sha256": manifest.get("sha256"), "landed_bytes": manifest.get("size_bytes")}
 
 
 def read_once(source: Path) -> dict:
-    seconds, peak, out = run_measured([sys.executable, "-c", READ_CSV, str(source)],
-                                      dict(os.environ))
+    seconds, peak, _, out = run_measured([sys.executable, "-c", READ_CSV, str(source)],
+                                         dict(os.environ))
     rows, inner = out.split()[-2:]
     return {"seconds": round(seconds, 2), "query_seconds": round(float(inner), 2),
             "peak_rss_bytes": peak, "rows": int(rows)}
@@ -122,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                      "ratio": round(landing["seconds"] / read["seconds"], 2),
                      "loadavg": os.getloadavg()})
         print(f"  {n:,} respondents ({source.stat().st_size / 1e6:.0f} MB): landing "
-              f"{landing['seconds']:.1f} s, peak {landing['peak_rss_bytes'] / 2**30:.2f} GiB; "
+              f"{landing['seconds']:.1f} s, peak {landing['peak_rss_bytes'] / 2**30:.2f} GiB "
+              f"(with its workers {landing['peak_tree_rss_bytes'] / 2**30:.2f} GiB); "
               f"read_csv {read['seconds']:.1f} s (query {read['query_seconds']:.1f} s), peak "
               f"{read['peak_rss_bytes'] / 2**30:.2f} GiB; landing / read_csv "
               f"{runs[-1]['ratio']:.2f}", flush=True)

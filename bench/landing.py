@@ -126,6 +126,10 @@ def read_once(source: Path) -> dict:
             "peak_rss_bytes": peak, "rows": int(rows)}
 
 
+def _gib(size: int | None) -> str:
+    return "not measured" if size is None else f"{size / 2**30:.2f} GiB"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--respondents", default=SIZES,
@@ -170,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in merged:
         print(f"| {r['label']} | {r['respondents']:,} | {r['file_bytes'] / 1e6:.0f} MB | "
               f"{r['landing']['seconds']:.1f} s | {r['landing']['peak_rss_bytes'] / 2**30:.2f} "
-              f"GiB ({r['landing'].get('peak_tree_rss_bytes', 0) / 2**30:.2f} GiB) | "
+              f"GiB ({_gib(r['landing'].get('peak_tree_rss_bytes'))}) | "
               f"{r['read_csv']['seconds']:.1f} s | {r['ratio']:.2f} |")
     print(f"\nresults: {args.json}")
     return 0

@@ -258,7 +258,7 @@ def _reused_build(context: AssetExecutionContext, run_id: str) -> Iterator[Any]:
     assets = context.assets_def
     graph = context.job_def.asset_layer.asset_graph
     own = set(assets.keys)
-    selected = {assets.keys_by_output_name[n]: n for n in context.selected_output_names
+    selected = {assets.keys_by_output_name[n]: n for n in context.op_execution_context.selected_output_names
                 if n in assets.keys_by_output_name}  # the others are the checks' outputs
     consumed = {k for k in selected if graph.has(k) and graph.get(k).child_keys - own}
     done: set[AssetKey] = set()

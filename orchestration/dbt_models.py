@@ -216,7 +216,7 @@ def waves_to_test(settings: ObservatoireSettings, config: DbtBuildConfig,
     return sorted(waves or run_waves)
 
 
-DBT_STEP = "dbt_build"
+DBT_STEP = reuse.BUILD_STEP
 # The Python the dbt models and the plugin import: a change there changes what dbt computes.
 DBT_PYTHON = ("observatoire/warehouse", "observatoire/statistics", "observatoire/spec.py",
               "observatoire/conventions.py")
@@ -258,7 +258,8 @@ def _reused_build(context: AssetExecutionContext, run_id: str) -> Iterator[Any]:
     assets = context.assets_def
     graph = context.job_def.asset_layer.asset_graph
     own = set(assets.keys)
-    selected = {assets.keys_by_output_name[n]: n for n in context.op_execution_context.selected_output_names
+    outputs = context.op_execution_context.selected_output_names
+    selected = {assets.keys_by_output_name[n]: n for n in outputs
                 if n in assets.keys_by_output_name}  # the others are the checks' outputs
     consumed = {k for k in selected if graph.has(k) and graph.get(k).child_keys - own}
     done: set[AssetKey] = set()

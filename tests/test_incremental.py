@@ -127,3 +127,27 @@ def test_tests_read_only_the_waves_of_the_run_when_told(built_copy, tmp_path):
             output = str(error)
         assert "Unable to do partial parsing" not in output, waves
     assert outcomes == {"2025": "pass", "2024": "fail", "2023,2024": "fail", "": "fail"}
+
+
+def test_provenance_check_reads_every_wave_whatever_the_run_tests(built_copy, tmp_path):
+    """A publication landed with a new wave may pin an earlier wave's figures: the provenance
+    check reads every wave even when the run's tests read the new wave only."""
+    project, warehouse = copy_built(built_copy, tmp_path)
+    with duckdb.connect(str(warehouse)) as con:  # a 2024 figure whose provenance is now stale
+        con.execute("""
+            update marts.fct_indicator set provenance = provenance || '_stale'
+            where wave_year = 2024 and indicator_id = (
+                select min(indicator_id) from marts.fct_indicator where wave_year = 2024)""")
+    check = "fct_indicator_provenance_is_stale__rebuild_its_waves_with_rebuild_waves"
+    args = ["test", "--select", check, "--target-path", str(tmp_path / "target")]
+    with pytest.raises(RuntimeError, match=check):
+        run_dbt(args, warehouse=warehouse, project_dir=project, capture=True,
+                env={"OBSERVATOIRE_TEST_WAVES": "2025"})
+    # the same run's other tests of fct_indicator do read 2025 only
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update marts.fct_indicator set base_n = null where wave_year = 2024 "
+                    "and indicator_id = (select min(indicator_id) from marts.fct_indicator "
+                    "where wave_year = 2024)")
+    run_dbt(["test", "--select", "not_null_fct_indicator_base_n", "--target-path",
+             str(tmp_path / "target")], warehouse=warehouse, project_dir=project,
+            capture=True, env={"OBSERVATOIRE_TEST_WAVES": "2025"})

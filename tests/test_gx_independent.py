@@ -93,3 +93,25 @@ def test_bad_row_dbt_misses_is_stopped_by_gx_alone(shipped_warehouse, tmp_path):
     assert GX_CHECK_KEY.asset_key in materialized  # dbt ran; the check then stopped the run
     assert SNAPSHOT_KEY not in materialized and REPORT_KEY not in materialized
     assert published_state(settings.published_path) == before
+
+
+def test_identical_answer_patterns_are_found_column_by_column():
+    """`duplicate_answers` of Great Expectations: a respondent whose every answer equals an
+    earlier respondent's (ids aside, cells trimmed) is a finding when they answered at least
+    `threshold` cells; one differing cell, or too few answers, is not."""
+    from observatoire.quality.gx_runner import load_plugins
+
+    findings = load_plugins().respondent_findings
+    answers = {"q1": ["1", "1", " 1", "1", "", ""], "q2": ["2", "2", "2 ", "3", "", ""],
+               "q3": ["a|b", "a|b", "a|b", "a|b", "", ""]}
+    frame = pd.DataFrame({"respondent_id": [f"r{i}" for i in range(6)],
+                          "source_row": [str(i + 2) for i in range(6)], **answers})
+    found = findings(frame, "duplicate_answers", threshold=2)
+    # rows 1 and 2 repeat row 0 (row 2 once trimmed); row 3 differs in q2; rows 4-5 are empty
+    assert found.tolist() == [False, True, True, False, False, False]
+    assert findings(frame, "duplicate_answers", threshold=0).tolist() == [
+        False, True, True, False, False, True]
+    # a value holding the old separator no longer makes two different rows look alike
+    split = pd.DataFrame({"respondent_id": ["a", "b"], "source_row": ["2", "3"],
+                          "q1": ["x\x1fy", "x"], "q2": ["z", "y\x1fz"]})
+    assert findings(split, "duplicate_answers", threshold=1).tolist() == [False, False]

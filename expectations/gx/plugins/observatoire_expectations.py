@@ -129,8 +129,9 @@ def respondent_findings(frame: pd.DataFrame, check: str, *, codebook: str | None
     elif check == "duplicate_answers":
         answers = [c for c in cells.columns if c not in ID_COLUMNS]
         answered_n = (cells[answers] != "").sum(axis=1)
-        fingerprint = cells[answers].agg("\x1f".join, axis=1)
-        bad = fingerprint.duplicated(keep="first") & (answered_n >= float(threshold or 0))
+        # identical answers in every column, compared column by column (a row-wise join of
+        # the cells took minutes at 100,000 respondents: docs/benchmarks.md)
+        bad = cells[answers].duplicated(keep="first") & (answered_n >= float(threshold or 0))
     else:
         book = load_codebook(str(codebook))
         state = _cell_state(cells, book)

@@ -244,7 +244,9 @@ def model_timings(project: Path, top: int = 12) -> dict:
             "slowest": [[r["unique_id"].split(".", 2)[-1], round(r["execution_time"], 2)]
                         for r in slowest],
             "models": {r["unique_id"].split(".")[-1]: round(r["execution_time"], 3)
-                       for r in results if r["unique_id"].startswith("model.")}}
+                       for r in results if r["unique_id"].startswith("model.")},
+            "tests": {r["unique_id"].split(".", 2)[-1]: round(r["execution_time"], 3)
+                      for r in results if r["unique_id"].split(".")[0] in ("test", "unit_test")}}
 
 
 # -- equality ---------------------------------------------------------------------------------
@@ -319,6 +321,9 @@ def bench_refresh(project: Path, waves: list[int], repeats: int, log) -> tuple[d
         for i in range(repeats):
             warehouse.unlink(missing_ok=True)
             a_runs.append(measure(lambda: dbt_build(project)))
+            with contextlib.suppress(FileNotFoundError):  # kept for per-node profiles (--keep)
+                shutil.copy2(project / "target" / "run_results.json",
+                             project / "target" / "run_results_a.json")
             log(f"  (a) dbt build #{i + 1}: {a_runs[-1].seconds:.1f} s, "
                 f"{a_runs[-1].peak_bytes / 2**20:.0f} MiB")
             tail_runs.append(measure(lambda: python_step(

@@ -383,7 +383,8 @@ def ratios(result: dict) -> dict[str, float]:
     return {k: round(v, 2) for k, v in found.items() if v}
 
 
-def bench_size(size: Size, root: Path, repeats: int, label: str, log) -> dict:
+def bench_size(size: Size, root: Path, repeats: int, label: str, log,
+               increment: bool = True) -> dict:
     """Every measure of one size (module docstring), in a project copy under root."""
     project = root / size.label
     log(f"\n== {size.label}: {size.waves} wave(s) × {size.respondents:,} respondents")
@@ -409,7 +410,7 @@ def bench_size(size: Size, root: Path, repeats: int, label: str, log) -> dict:
         f"{'OK' if equality['equal'] else 'MISMATCH'} (max |diff| reference "
         f"{equality['reference_sql']['max_abs_diff']:.1e}, pandas "
         f"{equality['pandas']['max_abs_diff']:.1e})")
-    if not size.shipped:  # (e) one more wave on top of W, against one wave built alone
+    if increment and not size.shipped:  # (e) one more wave on top of W, against one wave alone
         try:
             result.update(bench_increment(size, project, waves, repeats, a_runs, log))
         except (GuardKilledError, RuntimeError) as error:
@@ -615,6 +616,8 @@ def main(argv: list[str] | None = None) -> int:
                         "entries of the same size and variant are replaced)")
     parser.add_argument("--plot", type=Path, help="PNG of time against respondents × waves")
     parser.add_argument("--keep", action="store_true", help="keep the project copies")
+    parser.add_argument("--skip-increment", action="store_true",
+                        help="leave out (e) +1 wave and the one-wave build (a, b, c, d only)")
     parser.add_argument("--report", action="store_true",
                         help="only print the tables (and --plot) of the results file")
     args = parser.parse_args(argv)
@@ -640,7 +643,8 @@ def main(argv: list[str] | None = None) -> int:
     results, failed = [], []
     for size in sizes:
         repeats = args.repeats or (1 if size.total >= BIG else 3)
-        result = bench_size(size, args.root, repeats, args.label, log)
+        result = bench_size(size, args.root, repeats, args.label, log,
+                            increment=not args.skip_increment)
         result["machine"] = info | {"loadavg_end": os.getloadavg()}
         results.append(result)
         if result["equality"].get("equal") is False:

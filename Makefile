@@ -41,8 +41,10 @@ test: check-prereqs install vendor/node_modules/.package-lock.json  ## the whole
 dev: install  ## Dagster UI on http://127.0.0.1:3000
 	$(BIN)/observatoire dev
 
-bench: install  ## benchmark (smallest size; FULL=1 for every size)
+bench: install  ## benchmarks: pipeline (smallest size; FULL=1 for every size), refresh, landing
 	$(BIN)/python bench/run.py $(if $(FULL),--full,)
+	$(BIN)/python bench/refresh.py
+	$(BIN)/python bench/landing.py
 
 lint: install  ## ruff (Python) and sqlfluff (SQL of the models, tests and macros; duckdb dialect)
 	$(BIN)/ruff check observatoire orchestration tests bench models expectations/gx/plugins

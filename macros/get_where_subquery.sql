@@ -10,11 +10,16 @@
   at execution, never while parsing: a var that changes from run to run would make dbt re-parse
   the whole project at every run (docs/benchmarks.md), an environment variable read at
   execution does not.
+
+  A test whose config says `meta: {reads_every_wave: true}` is never narrowed: it checks built
+  waves against what landed since (`provenance_is_current`: a publication landed with a new
+  wave may pin an earlier wave's figures).
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set waves = waves_under_test() -%}
-    {%- if waves is not none and relation.identifier in models_by_wave() -%}
+    {%- set every_wave = (config.get('meta') or {}).get('reads_every_wave', false) -%}
+    {%- if waves is not none and relation.identifier in models_by_wave() and not every_wave -%}
         {%- set wave_clause -%}
             wave_year in ({{ waves | map('int') | join(', ') if waves else 'null' }})
         {%- endset -%}

@@ -216,7 +216,7 @@ def waves_to_test(settings: ObservatoireSettings, config: DbtBuildConfig,
     return sorted(waves or run_waves)
 
 
-DBT_STEP = "dbt_build"
+DBT_STEP = reuse.BUILD_STEP
 # The Python the dbt models and the plugin import: a change there changes what dbt computes.
 DBT_PYTHON = ("observatoire/warehouse", "observatoire/statistics", "observatoire/spec.py",
               "observatoire/conventions.py")
@@ -237,14 +237,17 @@ def build_fingerprint(settings: ObservatoireSettings, args: list[str]) -> str:
 
 
 def reusable_build(settings: ObservatoireSettings, config: DbtBuildConfig,
-                   waves: list[str]) -> str | None:
+                   waves: list[str], fingerprint: str | None = None) -> str | None:
     """The run id of the last successful build if a build of `waves` would read the same
-    inputs (nothing to rebuild, nothing to re-test), else None."""
+    inputs (nothing to rebuild, nothing to re-test), else None. `fingerprint`: the build's,
+    when the caller has it already (it reads every landed file)."""
     if config.full_refresh or config.rebuild_waves:
         return None
     previous = reuse.recorded(settings.warehouse_path, DBT_STEP)
-    fingerprint = build_fingerprint(settings, build_args(settings, config, waves))
-    return previous[1] if previous and previous[0] == fingerprint else None
+    if previous is None:
+        return None
+    fingerprint = fingerprint or build_fingerprint(settings, build_args(settings, config, waves))
+    return previous[1] if previous[0] == fingerprint else None
 
 
 def _reused_build(context: AssetExecutionContext, run_id: str) -> Iterator[Any]:
@@ -258,7 +261,8 @@ def _reused_build(context: AssetExecutionContext, run_id: str) -> Iterator[Any]:
     assets = context.assets_def
     graph = context.job_def.asset_layer.asset_graph
     own = set(assets.keys)
-    selected = {assets.keys_by_output_name[n]: n for n in context.selected_output_names
+    outputs = context.op_execution_context.selected_output_names
+    selected = {assets.keys_by_output_name[n]: n for n in outputs
                 if n in assets.keys_by_output_name}  # the others are the checks' outputs
     consumed = {k for k in selected if graph.has(k) and graph.get(k).child_keys - own}
     done: set[AssetKey] = set()
@@ -298,12 +302,13 @@ def observatoire_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
                      settings: ObservatoireSettings, config: DbtBuildConfig) -> Iterator[Any]:
     """`dbt build` (seeds, models, tests) into the warehouse; row counts added to each table."""
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    reused_run = reusable_build(settings, config, context.partition_keys)
+    args = build_args(settings, config, context.partition_keys)
+    fingerprint = build_fingerprint(settings, args)  # landed files read once per run
+    reused_run = reusable_build(settings, config, context.partition_keys, fingerprint)
     if reused_run:
         context.log.info(f"dbt build reused: its inputs are those of run {reused_run}")
         yield from _reused_build(context, reused_run)
         return
-    args = build_args(settings, config, context.partition_keys)
     reuse.forget(settings.warehouse_path, DBT_STEP)  # recorded again only if this build succeeds
     target = _run_target(settings, context.run.run_id)
     tested = waves_to_test(settings, config, context.partition_keys)
@@ -325,8 +330,7 @@ def observatoire_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
         raise RuntimeError(f"dbt build failed{_failure_summary(target)}; see the step log and "
                            f"{target}/dbt.log")
     if not context.is_subset:  # a partial build does not stand for the whole project
-        reuse.record(settings.warehouse_path, DBT_STEP, build_fingerprint(settings, args),
-                     context.run.run_id)
+        reuse.record(settings.warehouse_path, DBT_STEP, fingerprint, context.run.run_id)
     shutil.rmtree(target, ignore_errors=True)  # kept when the build failed, for its logs
 
 

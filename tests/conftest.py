@@ -3,8 +3,17 @@ copies of the project for tests that change configuration (never the repository 
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -49,11 +58,152 @@ def build(project_dir: Path, warehouse: Path, select: list[str] | None = None,
     return warehouse
 
 
+# --- made once per session, even across pytest-xdist workers --------------------------------
+# `make test` runs the tests in several processes (pytest-xdist, `-n` in pyproject.toml). A
+# costly folder that only its readers use (the shipped warehouse, a built copy of the project)
+# is made by the first worker that needs it, under the session's shared basetemp; the others
+# wait for it, then work on a copy of their own (DuckDB lets one process write a file, and a
+# test may open it for writing: `dbt docs generate`, a test that edits a built copy).
+
+def xdist_worker() -> str | None:
+    """The pytest-xdist worker running this process ("gw0", ...), None when run without -n."""
+    return os.environ.get("PYTEST_XDIST_WORKER")
+
+
+@contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """An exclusive lock held on `lock` (created if needed) by one process at a time."""
+    with open(lock, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def session_root(tmp_path_factory) -> Path:
+    """The session's basetemp, shared by every worker (a worker's own is a folder inside)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if xdist_worker() else base
+
+
+def made_once(tmp_path_factory, name: str, make: Callable[[Path], object]) -> Path:
+    """Folder `name` filled by `make(folder)` once in the session (the first worker to ask
+    makes it, the others wait for it); a failed `make` fails every test that asks, each time."""
+    root = session_root(tmp_path_factory)
+    folder, done = root / f"shared-{name}", root / f"shared-{name}.done"
+    with exclusive(root / f"shared-{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+
+def private_copy(shared: Path, dest: Path) -> Path:
+    """A copy of a folder of `made_once` that this test (or worker) may change."""
+    shutil.copytree(shared, dest, symlinks=True, dirs_exist_ok=True)
+    return dest
+
+
 @pytest.fixture(scope="session")
 def shipped_warehouse(tmp_path_factory) -> Path:
-    """The warehouse built from the shipped files, as `make run` builds it."""
-    root = tmp_path_factory.mktemp("shipped")
-    return build(PROJECT_ROOT, root / "warehouse.duckdb")
+    """The warehouse built from the shipped files, as `make run` builds it (with dbt's
+    artefacts beside it in `target/`). Read it only: tests share it."""
+    shared = made_once(tmp_path_factory, "shipped",
+                       lambda folder: build(PROJECT_ROOT, folder / "warehouse.duckdb"))
+    if xdist_worker() is None:
+        return shared / "warehouse.duckdb"
+    return private_copy(shared, tmp_path_factory.getbasetemp() / "shipped") / "warehouse.duckdb"
+
+
+@pytest.fixture(scope="session")
+def built_copy(tmp_path_factory) -> Path:
+    """A copy of the project (`copy_project`) built into `w/warehouse.duckdb` beside it, made
+    once: tests that start from a fresh build of the shipped files take a copy of this folder
+    (`copy_built`) instead of building again."""
+    return made_once(tmp_path_factory, "built-copy", lambda folder: build(
+        copy_project(folder / "project"), folder / "w" / "warehouse.duckdb"))
+
+
+def copy_built(built: Path, dest: Path) -> tuple[Path, Path]:
+    """(project, warehouse) of a private copy of `built_copy` at dest (dbt re-parses the
+    copy on its next build: its saved parse names the other folder's warehouse)."""
+    private_copy(built, dest)
+    return dest / "project", dest / "w" / "warehouse.duckdb"
+
+
+@pytest.fixture(scope="session")
+def refreshed(shipped_warehouse, tmp_path_factory, request):
+    """One refresh of wave 2024 through the Dagster `refresh` job, in process, into a tmp
+    folder (never data/), shared by the tests that inspect it (test_orchestration.py and
+    test_publish.py, one xdist group). Before it, as a deployment would have them:
+    - a snapshot published from the shipped warehouse (run id "before"; `before`: its state);
+    - a refresh by the CLI (`observatoire run`) killed with dbt once dbt has started rewriting
+      the warehouse's tables (`killed`: what it left), so this refresh is the next run;
+    during it, two readers query the published snapshot (`readers`: their outputs).
+    dbt runs in a subprocess, so no DuckDB handle stays open here."""
+    from dagster import DagsterInstance
+
+    from observatoire.publish import snapshot as publisher
+    from orchestration.runner import refresh
+    from tests.orchestration_support import (
+        leftovers,
+        published_state,
+        settings_in,
+        start_reader,
+    )
+
+    stack = ExitStack()
+    request.addfinalizer(stack.close)
+    root = tmp_path_factory.mktemp("refresh")
+    settings = settings_in(root)
+    publisher.publish(shipped_warehouse, settings.published_path, run_id="before")
+    before = published_state(settings.published_path)
+
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT),
+           "OBSERVATOIRE_WAREHOUSE": str(settings.warehouse_path),
+           "OBSERVATOIRE_PUBLISHED_DIR": str(settings.published_path),
+           "OBSERVATOIRE_REPORT_DIR": str(settings.report_path),
+           "DAGSTER_HOME": str(root / "dagster_home")}
+    process = subprocess.Popen([sys.executable, "-m", "observatoire.cli", "run", "--quiet"],
+                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:  # kill it (and dbt) once dbt has started rewriting the warehouse's tables
+        deadline, midway = time.time() + 180, False
+        while not midway and time.time() < deadline and process.poll() is None:
+            logs = list(settings.dbt_runs_path.glob("*/dbt.log"))
+            midway = any("OK created sql table model" in log.read_text(errors="ignore")
+                         for log in logs)
+            time.sleep(0.2)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    killed = SimpleNamespace(midway=midway, returncode=process.returncode,
+                             published_state=published_state(settings.published_path),
+                             leftovers=leftovers(settings.published_path))
+
+    readers = root / "readers"
+    readers.mkdir()
+    snapshot = settings.published_path / "observatoire.duckdb"
+    holder = start_reader(snapshot, readers, "hold")
+    reconnecting = start_reader(snapshot, readers, "reconnect")
+    # entered, so that Dagster's current state storage is this instance's, whatever tests
+    # ran before in this process; open until the end of the session
+    instance = stack.enter_context(DagsterInstance.ephemeral())
+    try:
+        result = refresh(["2024"], instance=instance, settings=settings)
+        time.sleep(0.5)  # a few more queries against the replaced file
+    finally:
+        (readers / "stop").touch()
+        outputs = [p.communicate(timeout=30) for p in (holder, reconnecting)]
+    yield SimpleNamespace(
+        root=root, settings=settings, instance=instance, result=result, before=before,
+        killed=killed, readers=outputs,
+        after=published_state(settings.published_path) if result.success else None,
+        snapshot_run_id=publisher.snapshot_info(result.snapshot)["run_id"]
+        if result.success else None)
 
 
 def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
@@ -67,6 +217,84 @@ def run_dbt_docs(warehouse: Path) -> Path:
     run_dbt(["docs", "generate", "--quiet", "--target-path", str(target)], warehouse=warehouse,
             capture=True)
     return target
+
+
+# --- pytest-xdist: which tests run together, and in what order --------------------------------
+# `make test` runs the tests in workers (pytest-xdist, `-n auto` in pyproject.toml). A test
+# file is one unit of work sent to one worker, so its module fixtures (a built warehouse, a
+# PostgreSQL server, a browser) are made once, as without xdist; except:
+# - files listed together in XDIST_UNITS share a session fixture that lives in one process
+#   (`refreshed` holds a Dagster instance): they go to one worker as one unit;
+# - the tests of XDIST_SPREAD are independent (no module fixture) and long: each is a unit.
+# Units are handed out longest first (XDIST_FIRST, measured: docs/benchmarks.md "Test suite"),
+# so that no long unit starts last while the other worker idles. (xdist's own `loadgroup` does
+# not group on pytest 9, which ignores the group suffix xdist puts on test ids.)
+XDIST_UNITS = {"tests/test_orchestration.py": "refresh", "tests/test_publish.py": "refresh"}
+XDIST_SPREAD = {"tests/test_incremental.py", "tests/test_provenance.py"}
+# Longest first: a file, or a test of an XDIST_SPREAD file (a test id prefix); the rest after,
+# in collection order. Two long tests that wait on one `made_once` folder are kept apart.
+XDIST_FIRST = [
+    "tests/test_incremental.py::test_tests_read_only_the_waves_of_the_run_when_told",
+    "tests/test_orchestration.py", "tests/test_publish.py",
+    "tests/test_provenance.py::test_series_falling_to_zero_is_caught",
+    "tests/test_incremental.py::test_second_build_and_relanded_wave_need_rebuild",
+    "tests/test_clean_clone.py",
+    "tests/test_provenance.py::test_pin_landed_after_the_wave_asks_for_a_rebuild",
+    "tests/test_indicator_catalogue.py", "tests/test_bench.py", "tests/test_trends.py",
+    "tests/test_incremental.py", "tests/test_quality.py", "tests/test_gx_independent.py",
+    "tests/test_interval_macros.py", "tests/test_statistics.py", "tests/test_pseudonym.py",
+    "tests/test_site.py", "tests/test_landing.py", "tests/test_catalog.py",
+]
+
+
+def xdist_unit(nodeid: str) -> str:
+    """The unit of work of a test id (see XDIST_UNITS)."""
+    path = nodeid.split("::", 1)[0]
+    return nodeid if path in XDIST_SPREAD else XDIST_UNITS.get(path, path)
+
+
+def xdist_rank(nodeid: str) -> int:
+    """Position of a test id's entry in XDIST_FIRST (after them all if it has none)."""
+    return next((i for i, prefix in enumerate(XDIST_FIRST) if nodeid.startswith(prefix)),
+                len(XDIST_FIRST))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_unit(nodeid)
+
+    config.option.loadscopereorder = False  # collection order: XDIST_FIRST first
+    return UnitScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under xdist, XDIST_FIRST first (a stable sort: a file's tests keep their order)."""
+    if xdist_worker() is not None:
+        items.sort(key=lambda item: xdist_rank(item.nodeid))
+
+
+def pytest_configure(config):
+    """Under xdist, the Dagster code location's dbt manifest (target/dagster, parsed when
+    `orchestration.dbt_models` is first imported if missing or stale) is prepared by one
+    worker at a time: two `dbt parse` writing the same folder at once could leave it torn."""
+    if xdist_worker() is None:
+        return
+    target = PROJECT_ROOT / "target"
+    target.mkdir(exist_ok=True)
+    with exclusive(target / ".tests-prepare-manifest.lock"):
+        import orchestration.dbt_models  # noqa: F401
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: one worker per CPU this process may use, at most 4 (each runs dbt, DuckDB
+    and Chromium; more would mostly wait on the shared session fixtures), unless
+    PYTEST_XDIST_AUTO_NUM_WORKERS says otherwise (xdist reads it)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    return max(1, min(len(os.sched_getaffinity(0)), 4))
 
 
 @pytest.hookimpl(hookwrapper=True)

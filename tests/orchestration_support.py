@@ -1,10 +1,14 @@
-"""Helpers shared by test_orchestration.py and test_publish.py (not fixtures, not collected)."""
+"""Helpers shared by test_orchestration.py, test_publish.py and the `refreshed` fixture of
+conftest.py (not fixtures, not collected)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,3 +60,59 @@ class FakeReport:
     blocking_failures: list = field(default_factory=list)
     quarantined: int = 0
     run_id: str = "fake-validation"
+
+
+def leftovers(published_dir: Path) -> list[str]:
+    """Temporary files a publish left in the published folder."""
+    return [p.name for p in published_dir.iterdir() if ".tmp" in p.name]
+
+
+# A reader of the published snapshot, in its own process, until `stop` exists: `hold` keeps one
+# connection open all along, `reconnect` opens one per query. It prints what it saw (JSON).
+READER = r"""
+import duckdb, json, pathlib, sys, time
+path, ready, stop, mode = sys.argv[1:5]
+seen, errors, queries, rows = [], [], 0, set()
+
+
+def query(con):
+    run_id = con.execute("select run_id from meta.snapshot").fetchone()[0]
+    rows.add(con.execute("select count(*) from marts.fct_indicator").fetchone()[0])
+    if not seen or seen[-1] != run_id:
+        seen.append(run_id)
+
+
+con = duckdb.connect(path, read_only=True) if mode == "hold" else None
+pathlib.Path(ready).touch()
+while not pathlib.Path(stop).exists():
+    try:
+        if mode == "hold":  # one connection held open all along
+            query(con)
+        else:  # a new connection for every query
+            with duckdb.connect(path, read_only=True) as fresh:
+                query(fresh)
+        queries += 1
+    except Exception as exc:  # any error fails the test
+        errors.append(repr(exc))
+    time.sleep(0.05)
+if con is not None:
+    con.close()
+with duckdb.connect(path, read_only=True) as con:
+    after = con.execute("select run_id from meta.snapshot").fetchone()[0]
+print(json.dumps({"seen": seen, "errors": errors[:5], "queries": queries,
+                  "rows": sorted(rows), "after": after}))
+"""
+
+
+def start_reader(path: Path, folder: Path, mode: str) -> subprocess.Popen:
+    """A READER process on the snapshot `path`, once it is ready; it stops when
+    `folder/stop` exists."""
+    ready = folder / f"{mode}.ready"
+    process = subprocess.Popen(
+        [sys.executable, "-c", READER, str(path), str(ready), str(folder / "stop"), mode],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while not ready.exists():
+        assert process.poll() is None and time.time() < deadline, process.stderr.read()
+        time.sleep(0.05)
+    return process

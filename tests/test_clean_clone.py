@@ -3,10 +3,14 @@
 On a clean clone of the repository (its committed state), the user lands a new wave (2026;
 2025 is shipped) of the professional survey — its file, its codebook, its published figures
 and a row in `seeds/waves.csv`, the four things they add on purpose — then runs the refresh
-(`observatoire run`). Afterwards `git status` lists exactly those four changes: neither the
-landing command nor the run wrote anything else into the tracked tree (`seeds/`,
-`expectations/`, ...). Runtime state (landing manifest, warehouse, Great Expectations run
-products, reports) belongs under the git-ignored `data/`.
+(`observatoire run`, as `make run` does). Afterwards `git status` lists exactly those four
+changes: neither the landing command nor the run wrote anything else into the tracked tree
+(`seeds/`, `expectations/`, ...). Runtime state (landing manifest, warehouse, Great
+Expectations run products, reports) belongs under the git-ignored `data/`: in particular the
+run's Great Expectations state is under `data/gx/`, never in the GX configuration
+(`expectations/`).
+
+One clone, landing and refresh (module fixture `refreshed_clone`) is shared by the tests.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from observatoire.spec import PROJECT_ROOT
 from tests.conftest import query
@@ -76,10 +83,14 @@ def _add_configuration(clone: Path) -> None:
         writer.writerows(waves)
 
 
-def test_landing_and_refresh_write_only_what_the_user_added(tmp_path):
+@pytest.fixture(scope="module")
+def refreshed_clone(tmp_path_factory):
+    """A clean clone where the user landed wave 2026 and ran the refresh (outcomes are
+    asserted by the tests)."""
+    tmp_path = tmp_path_factory.mktemp("clean_clone")
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(PROJECT_ROOT), str(clone)], check=True)
-    assert _git(clone, "status", "--porcelain") == ""
+    status_before = _git(clone, "status", "--porcelain")
     env = {**os.environ, "PYTHONPATH": str(clone), "DBT_PROFILES_DIR": str(clone),
            "DAGSTER_HOME": str(clone / "data" / "dagster_home"),
            # npm packages of the Data Docs, installed outside the clone (not tracked either)
@@ -91,14 +102,39 @@ def test_landing_and_refresh_write_only_what_the_user_added(tmp_path):
     landing = subprocess.run(
         [sys.executable, "-m", "observatoire.landing", str(received), "--instrument", "pro",
          "--wave", str(WAVE)], cwd=clone, env=env, text=True, capture_output=True)
+    run = None
+    if landing.returncode == 0:
+        run = subprocess.run([sys.executable, "-m", "observatoire.cli", "run"], cwd=clone,
+                             env=env, text=True, capture_output=True)
+    return SimpleNamespace(clone=clone, status_before=status_before, landing=landing, run=run)
+
+
+ADDED = sorted([
+    f"?? seeds/codebooks/pro_{WAVE}.csv",
+    f"?? seeds/published/published_figures_{WAVE}.csv",
+    f"?? seeds/raw/pro_{WAVE}.csv",
+    " M seeds/waves.csv",
+])
+
+
+def _refreshed(refreshed_clone) -> Path:
+    """The clone, once the landing and the refresh are known to have succeeded."""
+    landing, run = refreshed_clone.landing, refreshed_clone.run
+    assert landing.returncode == 0, landing.stdout + landing.stderr
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    return refreshed_clone.clone
+
+
+def test_landing_and_refresh_write_only_what_the_user_added(refreshed_clone):
+    clone = refreshed_clone.clone
+    assert refreshed_clone.status_before == ""
+    landing = refreshed_clone.landing
     assert landing.returncode == 0, landing.stdout + landing.stderr
     assert "manifest: data/landing/landing_manifest.csv" in landing.stdout
     # the synthetic 2024 file was copied with its respondents: landed as it came
     assert (clone / "data" / "landing" / "landing_manifest.csv").is_file()
 
-    run = subprocess.run([sys.executable, "-m", "observatoire.cli", "run"], cwd=clone, env=env,
-                         text=True, capture_output=True)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    _refreshed(refreshed_clone)
     # the refresh built the new wave (same answers as 2024: the same number of figures)
     counts = dict(query(clone / "data" / "warehouse.duckdb",
                         "select wave_year, count(*) from marts.fct_indicator "
@@ -106,12 +142,21 @@ def test_landing_and_refresh_write_only_what_the_user_added(tmp_path):
     assert counts[WAVE] == counts[2024] > 0
 
     status = sorted(_git(clone, "status", "--porcelain", "--untracked-files=all").splitlines())
-    added = sorted([
-        f"?? seeds/codebooks/pro_{WAVE}.csv",
-        f"?? seeds/published/published_figures_{WAVE}.csv",
-        f"?? seeds/raw/pro_{WAVE}.csv",
-        " M seeds/waves.csv",
-    ])
     # outside the Great Expectations project first (the landing and dbt), then everywhere
-    assert [line for line in status if not line[3:].startswith("expectations/")] == added
-    assert status == added, [line for line in status if line not in added]
+    assert [line for line in status if not line[3:].startswith("expectations/")] == ADDED
+    assert status == ADDED, [line for line in status if line not in ADDED]
+
+
+def test_refresh_leaves_expectations_untouched(refreshed_clone):
+    """The refresh writes nothing into the Great Expectations configuration (`expectations/`)
+    nor into `seeds/` beyond the user's additions; the run's GX state is under `data/gx/`."""
+    clone = _refreshed(refreshed_clone)
+    assert _git(clone, "status", "--porcelain", "--untracked-files=all", "--",
+                "expectations") == ""
+    assert sorted(_git(clone, "status", "--porcelain", "--untracked-files=all", "--",
+                       "seeds").splitlines()) == ADDED
+    state = clone / "data" / "gx"
+    assert (state / "great_expectations.yml").is_file()
+    names = {p.name for p in (state / "validation_definitions").glob("*.json")}
+    assert "responses__pro_2024_accepted.json" in names
+    assert len(list((state / "uncommitted" / "validations").rglob("*.json"))) == len(names)

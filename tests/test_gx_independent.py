@@ -72,9 +72,13 @@ def test_bad_row_dbt_misses_is_stopped_by_gx_alone(shipped_warehouse, tmp_path):
         """, [source_row])
     assert accepted == [(1,)] and findings == [(0,)]
 
-    instance = DagsterInstance.ephemeral()
-    result = refresh(["2024"], instance=instance, settings=settings,
-                     assets=[GX_CHECK_KEY.asset_key, SNAPSHOT_KEY, REPORT_KEY])
+    # entered: Dagster's current state storage is this instance's, whichever Dagster test ran
+    # before in this process (a sensor evaluation leaves its own set)
+    with DagsterInstance.ephemeral() as instance:
+        result = refresh(["2024"], instance=instance, settings=settings,
+                         assets=[GX_CHECK_KEY.asset_key, SNAPSHOT_KEY, REPORT_KEY])
+        runs = instance.get_records_for_run(
+            result.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
 
     assert not result.success
     gx_errors = [e for e in result.errors if e.startswith(GX_CHECK_KEY.name)]
@@ -85,8 +89,7 @@ def test_bad_row_dbt_misses_is_stopped_by_gx_alone(shipped_warehouse, tmp_path):
         select suite, batch, expectation_type, unexpected_count from quality.dq_validation_result
         where wave_year = 2024 and is_blocking and not success""")
     assert with_results == [("responses", "accepted", "expect_answers_routed_by_universe", 1)]
-    materialized = {r.event_log_entry.dagster_event.asset_key for r in instance.get_records_for_run(
-        result.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records}
+    materialized = {r.event_log_entry.dagster_event.asset_key for r in runs}
     assert GX_CHECK_KEY.asset_key in materialized  # dbt ran; the check then stopped the run
     assert SNAPSHOT_KEY not in materialized and REPORT_KEY not in materialized
     assert published_state(settings.published_path) == before

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from observatoire.warehouse.dbt_runner import run_dbt
-from tests.conftest import build, copy_project, query
+from tests.conftest import build, copy_built, query
 
 # respondent-level tables (incremental by wave) and the figures computed from them
 TABLES = ["staging.stg_landed__respondents", "staging.stg_landed__responses",
@@ -35,9 +35,8 @@ def _drop_last_rows(path, n: int) -> None:
     path.write_text("".join(lines[:-n]), encoding="utf-8")
 
 
-def test_second_build_and_relanded_wave_need_rebuild(tmp_path):
-    project = copy_project(tmp_path / "project")
-    warehouse = build(project, tmp_path / "w" / "warehouse.duckdb")
+def test_second_build_and_relanded_wave_need_rebuild(built_copy, tmp_path):
+    project, warehouse = copy_built(built_copy, tmp_path)  # a first build of the shipped files
     first = _rows_per_wave(warehouse)
     figures = _figures(warehouse)
     assert all(first.values())
@@ -70,11 +69,10 @@ def test_second_build_and_relanded_wave_need_rebuild(tmp_path):
     assert keys == [(0,)]
 
 
-def test_build_computes_only_new_waves(tmp_path):
+def test_build_computes_only_new_waves(built_copy, tmp_path):
     """A row marked between two builds survives the second one: the history is not recomputed
     (a table materialisation would rebuild it from the files)."""
-    project = copy_project(tmp_path / "project")
-    warehouse = build(project, tmp_path / "w" / "warehouse.duckdb")
+    project, warehouse = copy_built(built_copy, tmp_path)  # a first build of the shipped files
     with duckdb.connect(str(warehouse)) as con:
         marked = con.execute("""
             update intermediate.int_responses_decoded set numeric_value = -1
@@ -91,13 +89,12 @@ def test_build_computes_only_new_waves(tmp_path):
                             "where numeric_value = -1") == marked
 
 
-def test_tests_read_only_the_waves_of_the_run_when_told(tmp_path):
+def test_tests_read_only_the_waves_of_the_run_when_told(built_copy, tmp_path):
     """With the run's waves (environment variable, what the orchestrator sets, or the var
     `test_waves`), tests of models incremental by wave read those waves only; without them (the
     default), every wave. The environment variable changes from run to run without making dbt
     re-parse the project."""
-    project = copy_project(tmp_path / "project")
-    warehouse = build(project, tmp_path / "w" / "warehouse.duckdb")
+    project, warehouse = copy_built(built_copy, tmp_path)  # a first build of the shipped files
     with duckdb.connect(str(warehouse)) as con:  # a duplicate answer in the 2024 wave
         con.execute("""
             insert into intermediate.int_responses_decoded
@@ -130,3 +127,27 @@ def test_tests_read_only_the_waves_of_the_run_when_told(tmp_path):
             output = str(error)
         assert "Unable to do partial parsing" not in output, waves
     assert outcomes == {"2025": "pass", "2024": "fail", "2023,2024": "fail", "": "fail"}
+
+
+def test_provenance_check_reads_every_wave_whatever_the_run_tests(built_copy, tmp_path):
+    """A publication landed with a new wave may pin an earlier wave's figures: the provenance
+    check reads every wave even when the run's tests read the new wave only."""
+    project, warehouse = copy_built(built_copy, tmp_path)
+    with duckdb.connect(str(warehouse)) as con:  # a 2024 figure whose provenance is now stale
+        con.execute("""
+            update marts.fct_indicator set provenance = provenance || '_stale'
+            where wave_year = 2024 and indicator_id = (
+                select min(indicator_id) from marts.fct_indicator where wave_year = 2024)""")
+    check = "fct_indicator_provenance_is_stale__rebuild_its_waves_with_rebuild_waves"
+    args = ["test", "--select", check, "--target-path", str(tmp_path / "target")]
+    with pytest.raises(RuntimeError, match=check):
+        run_dbt(args, warehouse=warehouse, project_dir=project, capture=True,
+                env={"OBSERVATOIRE_TEST_WAVES": "2025"})
+    # the same run's other tests of fct_indicator do read 2025 only
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update marts.fct_indicator set base_n = null where wave_year = 2024 "
+                    "and indicator_id = (select min(indicator_id) from marts.fct_indicator "
+                    "where wave_year = 2024)")
+    run_dbt(["test", "--select", "not_null_fct_indicator_base_n", "--target-path",
+             str(tmp_path / "target")], warehouse=warehouse, project_dir=project,
+            capture=True, env={"OBSERVATOIRE_TEST_WAVES": "2025"})

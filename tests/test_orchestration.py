@@ -2,8 +2,9 @@
 sensor request the right waves, a Great Expectations failure blocks the publish step, and the
 webserver serves the whole graph.
 
-One refresh of wave 2024 (module fixture `refreshed`) is shared by the tests that need a built
-warehouse; everything is written under pytest's tmp folders, never under data/.
+One refresh of wave 2024 (the session fixture `refreshed` of tests/conftest.py, shared with
+test_publish.py) is shared by the tests that need a built warehouse; everything is written under
+pytest's tmp folders, never under data/.
 """
 
 from __future__ import annotations
@@ -19,16 +20,13 @@ import time
 import urllib.request
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import duckdb
-import pytest
 from dagster import (
     AssetKey,
     AssetMaterialization,
     DagsterEventType,
-    DagsterInstance,
     build_schedule_context,
     build_sensor_context,
     instance_for_test,
@@ -54,17 +52,6 @@ from tests.orchestration_support import (
 
 PARIS = ZoneInfo("Europe/Paris")
 REPO = defs.get_repository_def()
-
-
-@pytest.fixture(scope="module")
-def refreshed(tmp_path_factory):
-    """Wave 2024 refreshed in process through the `refresh` job, into a tmp folder (dbt runs
-    in a subprocess, so no DuckDB handle stays open here)."""
-    root = tmp_path_factory.mktemp("refresh")
-    settings = settings_in(root)
-    instance = DagsterInstance.ephemeral()
-    result = refresh(["2024"], instance=instance, settings=settings)
-    return SimpleNamespace(root=root, settings=settings, instance=instance, result=result)
 
 
 def _run_events(instance, run_id, event_type):

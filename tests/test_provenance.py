@@ -15,7 +15,7 @@ import pytest
 from observatoire.publish import snapshot as publisher
 from observatoire.report import trends as report_trends
 from observatoire.synthetic import synth
-from tests.conftest import build, copy_project, query
+from tests.conftest import build, copy_project, made_once, query
 
 YEAR = 2025
 # Made-up published figures of the test wave (not real).
@@ -98,9 +98,7 @@ def _write_changes(seeds, ai_tried_change: float) -> None:
                              1, implied, "test fixture", "made up"])
 
 
-@pytest.fixture(scope="module")
-def two_waves(tmp_path_factory):
-    root = tmp_path_factory.mktemp("provenance")
+def _make_two_waves(root) -> None:
     project = copy_project(root / "project")
     seeds = project / "seeds"
     _only_2024(seeds)
@@ -114,8 +112,17 @@ def two_waves(tmp_path_factory):
     ai_tried_change = round(_share_yes(raw / f"pro_{YEAR}__synthetic.csv", "ai_tried")
                             - _share_yes(raw / "pro_2024__synthetic.csv", "ai_tried"), 1)
     _write_changes(seeds, ai_tried_change)
-    warehouse = build(project, root / "warehouse" / "warehouse.duckdb")
-    return {"root": root, "project": project, "warehouse": warehouse, "seeds": seeds}
+    build(project, root / "warehouse" / "warehouse.duckdb")
+
+
+@pytest.fixture(scope="session")
+def two_waves(tmp_path_factory):
+    """The two-wave project and its warehouse, made once in the session (tests/conftest.py
+    `made_once`, even across xdist workers): tests read them, or copy them to change them."""
+    root = made_once(tmp_path_factory, "provenance", _make_two_waves)
+    project = root / "project"
+    return {"project": project, "warehouse": root / "warehouse" / "warehouse.duckdb",
+            "seeds": project / "seeds"}
 
 
 def _figures(warehouse) -> dict[tuple, str]:
@@ -254,12 +261,11 @@ def test_report_shows_trends_and_provenance(two_waves):
               [YEAR]))
 
 
-def test_series_falling_to_zero_is_caught(two_waves):
+def test_series_falling_to_zero_is_caught(two_waves, tmp_path):
     """Translation ticked by nobody in 2025 (as when a crosswalk maps an option to nothing):
     the build's no_fall_to_zero test fails and names the series."""
-    root = two_waves["root"]
-    project = shutil.copytree(two_waves["project"], root / "zero" / "project")
-    warehouse = root / "zero" / "warehouse" / "warehouse.duckdb"
+    project = shutil.copytree(two_waves["project"], tmp_path / "zero" / "project")
+    warehouse = tmp_path / "zero" / "warehouse" / "warehouse.duckdb"
     warehouse.parent.mkdir(parents=True)
     shutil.copy2(two_waves["warehouse"], warehouse)
     landed = project / "seeds" / "raw" / f"pro_{YEAR}__synthetic.csv"
@@ -275,13 +281,12 @@ def test_series_falling_to_zero_is_caught(two_waves):
     assert fallen == [("use_case_traduction", "all"), ("use_case_traduction", "profession")]
 
 
-def test_pin_landed_after_the_wave_asks_for_a_rebuild(two_waves):
+def test_pin_landed_after_the_wave_asks_for_a_rebuild(two_waves, tmp_path):
     """Past waves are immutable: a stated change landed later pins a 2024 figure (its implied
     from-value) and a 2025 one (its to-figure); the provenance_is_current test fails until
     both waves are rebuilt."""
-    root = two_waves["root"]
-    project = shutil.copytree(two_waves["project"], root / "late" / "project")
-    warehouse = root / "late" / "warehouse" / "warehouse.duckdb"
+    project = shutil.copytree(two_waves["project"], tmp_path / "late" / "project")
+    warehouse = tmp_path / "late" / "warehouse" / "warehouse.duckdb"
     warehouse.parent.mkdir(parents=True)
     shutil.copy2(two_waves["warehouse"], warehouse)
     key = (2024, "pro", "use_case_traduction", "profession", "scenariste")

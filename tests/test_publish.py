@@ -12,9 +12,6 @@ import json
 import os
 import signal
 import stat
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -22,11 +19,10 @@ import pytest
 from dagster import DagsterInstance
 
 from observatoire.publish import snapshot as publisher
-from observatoire.spec import PROJECT_ROOT
 from orchestration.publish import SNAPSHOT_KEY
 from orchestration.runner import refresh
 from tests.conftest import waves_seed
-from tests.orchestration_support import published_state, settings_in
+from tests.orchestration_support import leftovers, published_state, settings_in
 
 
 def _tables(path: Path) -> dict[str, set[str]]:
@@ -47,10 +43,6 @@ def _tables(path: Path) -> dict[str, set[str]]:
 def _count(path: Path, table: str) -> int:
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(f"select count(*) from {table}").fetchone()[0]
-
-
-def _leftovers(published_dir: Path) -> list[str]:
-    return [p.name for p in published_dir.iterdir() if ".tmp" in p.name]
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +134,7 @@ def test_refuses_a_required_table_with_respondent_columns(tmp_path):
     with pytest.raises(publisher.PublishError, match="respondent-level"):
         publisher.publish(bad, tmp_path / "pub")
     assert published_state(tmp_path / "pub") == before
-    assert not _leftovers(tmp_path / "pub")
+    assert not leftovers(tmp_path / "pub")
     assert good.snapshot.exists()
 
 
@@ -162,7 +154,7 @@ def test_failed_publish_step_leaves_files_untouched_then_next_run_succeeds(
         failed = refresh(["2024"], instance=instance, settings=settings, assets=[SNAPSHOT_KEY])
         assert not failed.success and failed.failures == ["published__observatoire_snapshot"]
         assert published_state(settings.published_path) == before
-        assert not _leftovers(settings.published_path)
+        assert not leftovers(settings.published_path)
         monkeypatch.undo()
         again = refresh(["2024"], instance=instance, settings=settings, assets=[SNAPSHOT_KEY])
     assert again.success
@@ -172,70 +164,15 @@ def test_failed_publish_step_leaves_files_untouched_then_next_run_succeeds(
 
 
 # --- a reader keeps the previous snapshot during a full refresh -----------------------------
+# Both read the session's `refreshed` (tests/conftest.py): the snapshot published from the
+# shipped warehouse ("before"), a CLI refresh killed midway, then the refresh of wave 2024
+# in process while two readers query the snapshot.
 
-READER = r"""
-import duckdb, json, pathlib, sys, time
-path, ready, stop, mode = sys.argv[1:5]
-seen, errors, queries, rows = [], [], 0, set()
-
-
-def query(con):
-    run_id = con.execute("select run_id from meta.snapshot").fetchone()[0]
-    rows.add(con.execute("select count(*) from marts.fct_indicator").fetchone()[0])
-    if not seen or seen[-1] != run_id:
-        seen.append(run_id)
-
-
-con = duckdb.connect(path, read_only=True) if mode == "hold" else None
-pathlib.Path(ready).touch()
-while not pathlib.Path(stop).exists():
-    try:
-        if mode == "hold":  # one connection held open all along
-            query(con)
-        else:  # a new connection for every query
-            with duckdb.connect(path, read_only=True) as fresh:
-                query(fresh)
-        queries += 1
-    except Exception as exc:  # any error fails the test
-        errors.append(repr(exc))
-    time.sleep(0.05)
-if con is not None:
-    con.close()
-with duckdb.connect(path, read_only=True) as con:
-    after = con.execute("select run_id from meta.snapshot").fetchone()[0]
-print(json.dumps({"seen": seen, "errors": errors[:5], "queries": queries,
-                  "rows": sorted(rows), "after": after}))
-"""
-
-
-def _start_reader(path: Path, folder: Path, mode: str):
-    ready = folder / f"{mode}.ready"
-    process = subprocess.Popen(
-        [sys.executable, "-c", READER, str(path), str(ready), str(folder / "stop"), mode],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 30
-    while not ready.exists():
-        assert process.poll() is None and time.time() < deadline, process.stderr.read()
-        time.sleep(0.05)
-    return process
-
-
-def test_readers_keep_working_during_full_refresh(shipped_warehouse, tmp_path):
-    settings = settings_in(tmp_path)
-    publisher.publish(shipped_warehouse, settings.published_path, run_id="before")
-    snapshot = settings.published_path / "observatoire.duckdb"
-    holder = _start_reader(snapshot, tmp_path, "hold")
-    reconnecting = _start_reader(snapshot, tmp_path, "reconnect")
-    try:
-        with DagsterInstance.ephemeral() as instance:
-            result = refresh(["2024"], instance=instance, settings=settings)
-        assert result.success, result.failures
-        time.sleep(0.5)  # a few more queries against the replaced file
-    finally:
-        (tmp_path / "stop").touch()
-        outputs = [p.communicate(timeout=30) for p in (holder, reconnecting)]
-    held, fresh = (json.loads(out) for out, _ in outputs)
-    for report, (_, err) in zip((held, fresh), outputs, strict=True):
+def test_readers_keep_working_during_full_refresh(refreshed):
+    result = refreshed.result
+    assert result.success, result.failures
+    held, fresh = (json.loads(out) for out, _ in refreshed.readers)
+    for report, (_, err) in zip((held, fresh), refreshed.readers, strict=True):
         assert report["errors"] == [], err
         assert report["queries"] > 50  # it kept querying throughout the refresh
         assert len(report["rows"]) == 1  # never a half-written table
@@ -248,37 +185,14 @@ def test_readers_keep_working_during_full_refresh(shipped_warehouse, tmp_path):
 
 # --- a refresh killed midway leaves the published files untouched ---------------------------
 
-def test_killed_refresh_leaves_published_untouched_then_next_run_succeeds(
-        shipped_warehouse, tmp_path):
-    settings = settings_in(tmp_path)
-    publisher.publish(shipped_warehouse, settings.published_path, run_id="before")
-    before = published_state(settings.published_path)
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT),
-           "OBSERVATOIRE_WAREHOUSE": str(settings.warehouse_path),
-           "OBSERVATOIRE_PUBLISHED_DIR": str(settings.published_path),
-           "OBSERVATOIRE_REPORT_DIR": str(settings.report_path),
-           "DAGSTER_HOME": str(tmp_path / "dagster_home")}
-    process = subprocess.Popen([sys.executable, "-m", "observatoire.cli", "run", "--quiet"],
-                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
-    try:  # kill it (and dbt) once dbt has started rewriting the warehouse's tables
-        deadline, midway = time.time() + 180, False
-        while not midway and time.time() < deadline and process.poll() is None:
-            logs = list(settings.dbt_runs_path.glob("*/dbt.log"))
-            midway = any("OK created sql table model" in log.read_text(errors="ignore")
-                         for log in logs)
-            time.sleep(0.2)
-        assert midway, "the refresh never reached the dbt build"
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    assert process.returncode == -signal.SIGKILL
-    assert published_state(settings.published_path) == before
-    assert not _leftovers(settings.published_path)
+def test_killed_refresh_leaves_published_untouched_then_next_run_succeeds(refreshed):
+    killed = refreshed.killed
+    assert killed.midway, "the refresh never reached the dbt build"
+    assert killed.returncode == -signal.SIGKILL
+    assert killed.published_state == refreshed.before
+    assert killed.leftovers == []
 
-    with DagsterInstance.ephemeral() as instance:
-        result = refresh(["2024"], instance=instance, settings=settings)
+    result = refreshed.result  # the next run
     assert result.success, result.failures
-    assert publisher.snapshot_info(result.snapshot)["run_id"] == result.run_id
-    assert published_state(settings.published_path)["snapshot_sha256"] != before[
-        "snapshot_sha256"]
+    assert refreshed.snapshot_run_id == result.run_id
+    assert refreshed.after["snapshot_sha256"] != refreshed.before["snapshot_sha256"]

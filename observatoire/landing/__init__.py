@@ -25,6 +25,7 @@ Rules — REFUSED (LandingError, exit code 1; nothing under the landing root cha
     only), unsupported
     extension or content not matching it, unreadable workbook or .sav;
   * encoding: undecodable bytes (neither UTF-8 nor Windows-1252), mixed encodings, NUL bytes;
+  * reading: an unbalanced quote, a cell or a line over the reader's limits (limits.py);
   * delimiter: the header reads as a single column (wrong delimiter);
   * columns: missing codebook column, unknown column, duplicate column name, values in a
     column without a header (`source_row` and a `wave`/`wave_year`/`annee`/`année`/`year`
@@ -51,7 +52,9 @@ Counts, always: rows_in = rows_loaded + rows_quarantined + rows_refused. A refus
 all its rows refused; a landed one has rows_refused = 0 and rows_quarantined = the rows with at
 least one warning (dbt may quarantine more rows for routing and the like).
 Every message reads `<file> row <n>, column <c>: <reason>` (`header` or `value labels` in
-place of a row for header problems); see docs/landing.md for what to do about each.
+place of a row for header problems), a value it quotes cut to limits.QUOTED_MAX_CHARS; see
+docs/landing.md for what to do about each, and for how memory is bounded (the file is read
+as a stream, in batches of rows).
 """
 
 from observatoire.landing.issues import Issue, LandingError

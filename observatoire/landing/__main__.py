@@ -69,12 +69,12 @@ def report(result: LandingResult, root: Path, state: Path, max_warnings: int,
     for skipped in result.skipped:
         print(f"warning: {skipped}")
     if result.warnings:
-        print(f"warnings ({len(result.warnings)}; landed unchanged, the warehouse quarantines "
+        print(f"warnings ({result.warnings_total}; landed unchanged, the warehouse quarantines "
               "these rows):")
         for issue in result.warnings[:max_warnings]:
             print(f"  {issue}")
-        if len(result.warnings) > max_warnings:
-            print(f"  ... and {len(result.warnings) - max_warnings} more")
+        if result.warnings_total > max_warnings:
+            print(f"  ... and {result.warnings_total - max_warnings} more")
     print(_counts(result.counts))
     if result.status == "unchanged":
         print(f"UNCHANGED {result.landed}: {result.message}")

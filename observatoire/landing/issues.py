@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from observatoire.landing.limits import QUOTED_MAX_CHARS
+
 HEADER = "header"  # the `row` of a problem found in the header line
+
+
+def quoted(value: str) -> str:
+    """A value as a message quotes it (repr), cut to QUOTED_MAX_CHARS characters with an
+    ellipsis and the value's length when it is longer."""
+    if len(value) <= QUOTED_MAX_CHARS:
+        return repr(value)
+    return f"{value[:QUOTED_MAX_CHARS] + '…'!r} ({len(value):,} characters)"
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 landing manifest (state root, `data/landing/`).
 
 Every write is atomic (a hidden temporary file in the same folder, then os.replace) and a
-landing's writes are undone together if one fails. Landings into one root are serialised by
-an exclusive lock on the root folder itself (no lock file is left behind).
+landing's writes are undone together if one fails (what they replace is kept aside as a
+hidden hard link, or copy, until all succeeded). Landings into one root are serialised by an
+exclusive lock on the root folder itself (no lock file is left behind). Files are hashed and
+copied in chunks, never read whole.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import fcntl
 import hashlib
 import io
 import os
-from collections.abc import Iterator, Mapping, Sequence
+import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from observatoire.landing.limits import CHUNK_BYTES
 
 MANIFEST = "landing_manifest.csv"
 MANIFEST_COLUMNS = [
@@ -31,7 +36,15 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK_BYTES), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def csv_bytes(header: list[str], rows: Iterable[Sequence[str]]) -> bytes:
     """UTF-8, comma, minimal quoting, `\\n` line ends: the canonical raw format."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -87,12 +100,16 @@ def locked(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _write_atomic(path: Path, data: bytes | Path) -> None:
+    """Write `data` (bytes, or the content of a file) to path atomically."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # not *.csv: never globbed by dbt
     try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
+        if isinstance(data, Path):
+            _link_or_copy(data, tmp)
+        else:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+        with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         tmp.replace(path)
     except BaseException:
@@ -100,10 +117,18 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def commit(root: Path, writes: list[tuple[Path, bytes]]) -> None:
-    """Write every (path, bytes) atomically, in order; on failure restore what was there.
-    Missing folders under root are created (and removed again on failure)."""
-    undo: list[tuple[Path, bytes | None]] = []
+def _link_or_copy(source: Path, dest: Path) -> None:
+    """dest holds source's content: a hard link (same file system), else a copy."""
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copyfile(source, dest)
+
+
+def commit(root: Path, writes: list[tuple[Path, bytes | Path]]) -> None:
+    """Write every (path, bytes or file to copy) atomically, in order; on failure restore what
+    was there. Missing folders under root are created (and removed again on failure)."""
+    undo: list[tuple[Path, Path | None]] = []  # (path, what it held, kept aside)
     created: list[Path] = []
     try:
         for path, data in writes:
@@ -111,19 +136,27 @@ def commit(root: Path, writes: list[tuple[Path, bytes]]) -> None:
                 if folder.is_relative_to(root) and not folder.exists():
                     folder.mkdir()
                     created.append(folder)
-            previous = path.read_bytes() if path.exists() else None
+            kept = None
+            if path.exists():
+                kept = path.with_name(f".{path.name}.{os.getpid()}.previous")
+                _link_or_copy(path, kept)
+            undo.append((path, kept))
             _write_atomic(path, data)  # a failed atomic write leaves the old file in place
-            undo.append((path, previous))
     except BaseException:
-        for path, previous in reversed(undo):
+        for path, kept in reversed(undo):
             try:
-                if previous is None:
+                if kept is None:
                     path.unlink(missing_ok=True)
+                elif path.exists() and path.samefile(kept):  # not replaced (rename would
+                    kept.unlink()  # do nothing: both names are links to one file)
                 else:
-                    _write_atomic(path, previous)
+                    kept.replace(path)
             except OSError:  # keep restoring the others; the first error is raised below
                 continue
         for folder in reversed(created):
             if not any(folder.iterdir()):
                 folder.rmdir()
         raise
+    for _, kept in undo:
+        if kept is not None:
+            kept.unlink(missing_ok=True)

@@ -288,7 +288,21 @@ def _page(title: str, body: str) -> str:
             f"</title><style>{CSS}</style></head><body>{body}</body></html>")
 
 
-DOCS_FINGERPRINT = "fingerprint.txt"  # what a Data Docs folder was built from
+DOCS_FINGERPRINT = "fingerprint.txt"  # what a Data Docs folder (or the report) was built from
+
+
+def report_fingerprint(warehouse: Path, project_root: Path) -> str | None:
+    """What the report shows: the warehouse as its recorded steps left it (None when it was
+    built by hand: the report is then always rebuilt), the project's configuration seeds and
+    the code of the report and of Data Docs."""
+    state = reuse.warehouse_state(warehouse)
+    if state is None:
+        return None
+    package = Path(__file__).resolve().parents[1]
+    code = reuse.files_under(package, ["report", "quality"], {".py"})
+    config = sorted((Path(project_root) / "seeds").glob("*.csv"))
+    return reuse.digest([state, reuse.files_digest(code, package),
+                         reuse.files_digest(config, Path(project_root))])
 
 
 def _data_docs(warehouse: Path, docs_dir: Path, previous: Path | None) -> None:
@@ -326,7 +340,14 @@ def _carry_catalog(previous: Path | None, out_dir: Path) -> None:
 def build_report(warehouse: Path, out_dir: Path, *, project_root: Path = spec.PROJECT_ROOT,
                  previous: Path | None = None) -> Path:
     """Build Data Docs and the per-wave summary pages into out_dir; returns index.html.
-    `previous`: the report published before, whose Data Docs are kept if still current."""
+    `previous`: the report published before: copied whole when the warehouse, configuration
+    and code it was built from are unchanged (`report_fingerprint`), else its Data Docs are
+    kept if still current."""
+    fingerprint = report_fingerprint(warehouse, project_root)
+    mark = previous / DOCS_FINGERPRINT if previous is not None else None
+    if fingerprint and mark is not None and mark.is_file() and mark.read_text() == fingerprint:
+        shutil.copytree(previous, out_dir, symlinks=True, dirs_exist_ok=True)
+        return out_dir / "index.html"
     out_dir.mkdir(parents=True, exist_ok=True)
     docs_dir = out_dir / "data_docs"
     _data_docs(warehouse, docs_dir, previous / "data_docs" if previous is not None else None)
@@ -349,4 +370,6 @@ def build_report(warehouse: Path, out_dir: Path, *, project_root: Path = spec.PR
         '<p><a href="data_docs/index.html">Great Expectations Data Docs</a></p>'
         '<p><a href="catalog/index.html">Catalogue des données / Data catalog</a></p>')),
         encoding="utf-8")
+    if fingerprint:
+        (out_dir / DOCS_FINGERPRINT).write_text(fingerprint)
     return index

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 TABLE = "reuse.step_fingerprint"
+BUILD_STEP = "dbt_build"  # the step that writes the warehouse (orchestration/dbt_models.py)
 CHUNK = 1 << 20
 
 
@@ -102,3 +103,13 @@ def forget(warehouse: Path, prefix: str = "") -> None:
             con.execute(f"delete from {TABLE} where starts_with(step, ?)", [prefix])
         except duckdb.CatalogException:
             return
+
+
+def warehouse_state(warehouse: Path) -> str | None:
+    """A digest of every step recorded in the warehouse, standing for its content when its last
+    build was recorded (a build by hand records nothing: None, nothing can be reused)."""
+    if recorded(warehouse, BUILD_STEP) is None:
+        return None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(f"select step, fingerprint, run_id from {TABLE} order by step")
+        return digest(str(row) for row in rows.fetchall())

@@ -244,7 +244,9 @@ def model_timings(project: Path, top: int = 12) -> dict:
             "slowest": [[r["unique_id"].split(".", 2)[-1], round(r["execution_time"], 2)]
                         for r in slowest],
             "models": {r["unique_id"].split(".")[-1]: round(r["execution_time"], 3)
-                       for r in results if r["unique_id"].startswith("model.")}}
+                       for r in results if r["unique_id"].startswith("model.")},
+            "tests": {r["unique_id"].split(".", 2)[-1]: round(r["execution_time"], 3)
+                      for r in results if r["unique_id"].split(".")[0] in ("test", "unit_test")}}
 
 
 # -- equality ---------------------------------------------------------------------------------
@@ -319,6 +321,9 @@ def bench_refresh(project: Path, waves: list[int], repeats: int, log) -> tuple[d
         for i in range(repeats):
             warehouse.unlink(missing_ok=True)
             a_runs.append(measure(lambda: dbt_build(project)))
+            with contextlib.suppress(FileNotFoundError):  # kept for per-node profiles (--keep)
+                shutil.copy2(project / "target" / "run_results.json",
+                             project / "target" / "run_results_a.json")
             log(f"  (a) dbt build #{i + 1}: {a_runs[-1].seconds:.1f} s, "
                 f"{a_runs[-1].peak_bytes / 2**20:.0f} MiB")
             tail_runs.append(measure(lambda: python_step(
@@ -378,7 +383,8 @@ def ratios(result: dict) -> dict[str, float]:
     return {k: round(v, 2) for k, v in found.items() if v}
 
 
-def bench_size(size: Size, root: Path, repeats: int, label: str, log) -> dict:
+def bench_size(size: Size, root: Path, repeats: int, label: str, log,
+               increment: bool = True) -> dict:
     """Every measure of one size (module docstring), in a project copy under root."""
     project = root / size.label
     log(f"\n== {size.label}: {size.waves} wave(s) × {size.respondents:,} respondents")
@@ -404,7 +410,7 @@ def bench_size(size: Size, root: Path, repeats: int, label: str, log) -> dict:
         f"{'OK' if equality['equal'] else 'MISMATCH'} (max |diff| reference "
         f"{equality['reference_sql']['max_abs_diff']:.1e}, pandas "
         f"{equality['pandas']['max_abs_diff']:.1e})")
-    if not size.shipped:  # (e) one more wave on top of W, against one wave built alone
+    if increment and not size.shipped:  # (e) one more wave on top of W, against one wave alone
         try:
             result.update(bench_increment(size, project, waves, repeats, a_runs, log))
         except (GuardKilledError, RuntimeError) as error:
@@ -610,6 +616,8 @@ def main(argv: list[str] | None = None) -> int:
                         "entries of the same size and variant are replaced)")
     parser.add_argument("--plot", type=Path, help="PNG of time against respondents × waves")
     parser.add_argument("--keep", action="store_true", help="keep the project copies")
+    parser.add_argument("--skip-increment", action="store_true",
+                        help="leave out (e) +1 wave and the one-wave build (a, b, c, d only)")
     parser.add_argument("--report", action="store_true",
                         help="only print the tables (and --plot) of the results file")
     args = parser.parse_args(argv)
@@ -635,7 +643,8 @@ def main(argv: list[str] | None = None) -> int:
     results, failed = [], []
     for size in sizes:
         repeats = args.repeats or (1 if size.total >= BIG else 3)
-        result = bench_size(size, args.root, repeats, args.label, log)
+        result = bench_size(size, args.root, repeats, args.label, log,
+                            increment=not args.skip_increment)
         result["machine"] = info | {"loadavg_end": os.getloadavg()}
         results.append(result)
         if result["equality"].get("equal") is False:

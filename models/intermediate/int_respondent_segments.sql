@@ -36,18 +36,15 @@ from_options as (
 
     -- `*` segments: one segment per selected option key of the condition's question
     select distinct
-        answers.survey,
+        survey,
         answers.wave_year,
         answers.respondent_key,
         conditions.segment_type,
         answers.attr_value as segment_value,
         true as is_option_segment
     from segment_conditions as conditions
-    inner join answers
-        on answers.survey = conditions.survey
-        and answers.attr_key = conditions.attr_key
-        and answers.is_selected
-    where conditions.segment_value = '*'
+    inner join answers using (survey, attr_key)
+    where conditions.segment_value = '*' and answers.is_selected
 
 ),
 

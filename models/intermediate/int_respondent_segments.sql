@@ -8,11 +8,7 @@
 with answers as not materialized (
 
     select
-        survey,
-        wave_year,
-        respondent_key,
-        concept_id as attr_key,
-        concept_option_key as attr_value,
+        survey, wave_year, respondent_key, concept_id as attr_key, concept_option_key as attr_value,
         is_selected
     from {{ ref('int_responses_harmonised') }}
     where {{ wave_filter(waves) }}

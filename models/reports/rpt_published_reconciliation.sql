@@ -40,11 +40,7 @@ joined as (
 final as (
 
     select
-        wave_year,
-        survey,
-        indicator_id,
-        segment_type,
-        segment_value,
+        wave_year, survey, indicator_id, segment_type, segment_value,
         published_value,
         published_unit,
         printed_decimals,

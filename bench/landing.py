@@ -35,7 +35,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
 from bench import scale  # noqa: E402
-from bench.run import machine  # noqa: E402
+from bench.run import machine, markdown_table, write_results  # noqa: E402
 
 OUT = BENCH.parent / "docs" / "benchmarks" / "landing.json"
 WAVE = scale.FIRST_WAVE
@@ -167,15 +167,16 @@ def main(argv: list[str] | None = None) -> int:
     done = {(r["label"], r["respondents"]) for r in runs}
     merged = [r for r in previous if (r["label"], r["respondents"]) not in done] + [
         {**r, "date": info["date"], "machine": info} for r in runs]
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(merged, indent=1, default=str))
-    print("\n| label | respondents | file | landing | peak RSS (with workers) | read_csv | "
-          "landing / read_csv |\n|---|---:|---:|---:|---:|---:|---:|")
-    for r in merged:
-        print(f"| {r['label']} | {r['respondents']:,} | {r['file_bytes'] / 1e6:.0f} MB | "
-              f"{r['landing']['seconds']:.1f} s | {r['landing']['peak_rss_bytes'] / 2**30:.2f} "
-              f"GiB ({_gib(r['landing'].get('peak_tree_rss_bytes'))}) | "
-              f"{r['read_csv']['seconds']:.1f} s | {r['ratio']:.2f} |")
+    write_results(args.json, merged)
+    print("\n" + markdown_table(
+        ["label", "respondents", "file", "landing", "peak RSS (with workers)", "read_csv",
+         "landing / read_csv"],
+        [[r["label"], f"{r['respondents']:,}", f"{r['file_bytes'] / 1e6:.0f} MB",
+          f"{r['landing']['seconds']:.1f} s",
+          f"{r['landing']['peak_rss_bytes'] / 2**30:.2f} GiB "
+          f"({_gib(r['landing'].get('peak_tree_rss_bytes'))})",
+          f"{r['read_csv']['seconds']:.1f} s", f"{r['ratio']:.2f}"] for r in merged],
+        left=1))
     print(f"\nresults: {args.json}")
     return 0
 

@@ -591,12 +591,27 @@ def plot(results: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def write_results(path: Path, results) -> None:
+    """A benchmark's results as JSON at `path` (its folder made if needed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1, default=str))
+
+
+def markdown_table(header: list[str], rows: list[list[str]], left: int = 0) -> str:
+    """A Markdown table of ready-made cells: the first `left` columns aligned left, the others
+    right (numbers)."""
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "".join("---|" if i < left else "---:|" for i in range(len(header)))]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def save(out: Path, results: list[dict]) -> list[dict]:
     """Results merged into the results file (same size and variant replaced)."""
     previous = json.loads(out.read_text()) if out.exists() else []
     done = {(r["size"], r["variant"]) for r in results}
     merged = [r for r in previous if (r["size"], r["variant"]) not in done] + results
-    out.write_text(json.dumps(merged, indent=1, default=str))
+    write_results(out, merged)
     return merged
 
 

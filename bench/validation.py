@@ -26,7 +26,14 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
 from bench import scale  # noqa: E402
-from bench.run import dbt_build, machine, measure, python_step  # noqa: E402
+from bench.run import (  # noqa: E402
+    dbt_build,
+    machine,
+    markdown_table,
+    measure,
+    python_step,
+    write_results,
+)
 from observatoire.quality.validation import CHUNK_ROWS  # noqa: E402
 
 OUT = BENCH.parent / "docs" / "benchmarks" / "validation.json"
@@ -74,13 +81,12 @@ def main(argv: list[str] | None = None) -> int:
 
     result = {"date": dt.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
               "runs": rows}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=1, default=str))
-    print("\n| respondents | answer rows | chunk_rows | validate_wave | peak RSS |\n"
-          "|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(f"| {r['respondents']:,} | {r['answer_rows']:,} | {r['chunk_rows']:,} | "
-              f"{r['validate_seconds']:.1f} s | {r['peak_rss_bytes'] / 2**30:.2f} GiB |")
+    write_results(args.json, result)
+    print("\n" + markdown_table(
+        ["respondents", "answer rows", "chunk_rows", "validate_wave", "peak RSS"],
+        [[f"{r['respondents']:,}", f"{r['answer_rows']:,}", f"{r['chunk_rows']:,}",
+          f"{r['validate_seconds']:.1f} s", f"{r['peak_rss_bytes'] / 2**30:.2f} GiB"]
+         for r in rows]))
     print(f"\nresults: {args.json}")
     return 0
 

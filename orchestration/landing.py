@@ -13,15 +13,13 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
-    BackfillPolicy,
     MaterializeResult,
     MetadataValue,
-    asset,
 )
 
 from observatoire.spec import SEEDS, read_csv_rows
 from observatoire.warehouse.reuse import file_digest
-from orchestration.partitions import LANDED_NAME, instruments, waves_partitions
+from orchestration.partitions import LANDED_NAME, instruments, wave_asset
 from orchestration.resources import ObservatoireSettings
 
 LANDING_GROUP = "landing"
@@ -76,11 +74,9 @@ def inspect_instrument(landing_root: Path, instrument: str, wave: str, waves_csv
 
 
 def _instrument_asset(instrument: str) -> AssetsDefinition:
-    @asset(
-        key=instrument_key(instrument),
-        group_name=LANDING_GROUP,
-        partitions_def=waves_partitions,
-        backfill_policy=BackfillPolicy.single_run(),
+    @wave_asset(
+        instrument_key(instrument),
+        group=LANDING_GROUP,
         kinds={"csv"},
         description=f"Respondent file and codebook of the `{instrument}` instrument, as landed "
                     f"in `<landing_root>/raw/` and `<landing_root>/codebooks/`.",
@@ -111,11 +107,9 @@ def _instrument_asset(instrument: str) -> AssetsDefinition:
 def _publication_asset(kind: str, key: AssetKey, what: str) -> AssetsDefinition:
     """A publication file per wave, `<landing_root>/published/<kind>_<wave>.csv` (optional: a
     wave may publish nothing, or nothing of that kind)."""
-    @asset(
-        key=key,
-        group_name=LANDING_GROUP,
-        partitions_def=waves_partitions,
-        backfill_policy=BackfillPolicy.single_run(),
+    @wave_asset(
+        key,
+        group=LANDING_GROUP,
         kinds={"csv"},
         description=f"{what}, as data: `<landing_root>/published/{kind}_<wave>.csv`.",
     )

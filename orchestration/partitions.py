@@ -9,13 +9,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import DagsterInstance, DynamicPartitionsDefinition
+from dagster import AssetKey, BackfillPolicy, DagsterInstance, DynamicPartitionsDefinition, asset
 
 from observatoire.conventions import WAVE_FILE
 from observatoire.spec import SEEDS, read_csv_rows
 
 WAVE_PARTITIONS = "wave"
 waves_partitions = DynamicPartitionsDefinition(name=WAVE_PARTITIONS)
+
+
+
+def wave_asset(key: AssetKey, *, group: str, kinds: set[str], description: str, deps=None):
+    """The decorator of an asset partitioned by wave, in `group`: one run for a range of waves
+    (what the asset records or publishes holds every wave the run names)."""
+    return asset(key=key, deps=deps, group_name=group, partitions_def=waves_partitions,
+                 backfill_policy=BackfillPolicy.single_run(), kinds=kinds,
+                 description=description)
+
 
 # <instrument>_<wave>[__tag].csv (respondent files, codebooks), published_figures_<wave>.csv
 LANDED_NAME = WAVE_FILE

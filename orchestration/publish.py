@@ -10,16 +10,14 @@ import uuid
 from dagster import (
     AssetExecutionContext,
     AssetKey,
-    BackfillPolicy,
     DagsterEventType,
     MaterializeResult,
     MetadataValue,
-    asset,
 )
 
 from observatoire.publish import snapshot as publisher
 from orchestration.dbt_models import layer_keys
-from orchestration.partitions import waves_partitions
+from orchestration.partitions import wave_asset
 from orchestration.quality_checks import GX_CHECK_KEY
 from orchestration.resources import ObservatoireSettings
 
@@ -31,9 +29,7 @@ REPORT_KEY = AssetKey(["published", "auditor_report"])
 def published_asset(key: AssetKey, *, deps, kinds: set[str], description: str):
     """The decorator of every asset of the publish stage: in its group, partitioned by wave,
     one run for a range of waves (what is published holds every wave)."""
-    return asset(key=key, deps=deps, group_name=PUBLISH_GROUP, partitions_def=waves_partitions,
-                 backfill_policy=BackfillPolicy.single_run(), kinds=kinds,
-                 description=description)
+    return wave_asset(key, group=PUBLISH_GROUP, deps=deps, kinds=kinds, description=description)
 
 
 def _quarantined(context: AssetExecutionContext) -> int | None:

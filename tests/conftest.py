@@ -3,6 +3,7 @@ copies of the project for tests that change configuration (never the repository 
 
 from __future__ import annotations
 
+import csv
 import fcntl
 import os
 import shutil
@@ -46,6 +47,27 @@ def drop_shipped_wave(seeds: Path, year: int) -> None:
     lines = (seeds / "waves.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     (seeds / "waves.csv").write_text("".join(x for x in lines if not x.startswith(f"{year},")),
                                      encoding="utf-8")
+
+
+def write_made_up_figures(seeds: Path, year: int, figures) -> None:
+    """The published figures of a made-up wave (a test fixture), as
+    published/published_figures_<year>.csv: `figures` are (survey, indicator_id, segment_type,
+    segment_value, value, unit, printed_decimals) rows."""
+    with open(seeds / "published" / f"published_figures_{year}.csv", "w", newline="",
+              encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["wave_year", "survey", "indicator_id", "segment_type", "segment_value",
+                         "value", "unit", "printed_decimals", "range_low", "range_high", "base",
+                         "source", "note"])
+        for row in figures:
+            writer.writerow([year, *row, "", "", "", "test fixture", "made up"])
+
+
+def add_made_up_wave_row(seeds: Path, year: int) -> None:
+    """The waves seed's row of a made-up professional wave: synthetic, unweighted."""
+    with open(seeds / "waves.csv", "a", encoding="utf-8") as handle:
+        handle.write(f"{year},pro,Test,Test,Test,Test,Test,Test,Test,online,{year}-03-01,"
+                     f"{year}-03-31,true,false,{year}-05-01\n")
 
 
 def build(project_dir: Path, warehouse: Path, select: list[str] | None = None,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import filecmp
 
 from observatoire.synthetic import synth
-from tests.conftest import build, copy_project, query
+from tests.conftest import (
+    add_made_up_wave_row,
+    build,
+    copy_project,
+    query,
+    write_made_up_figures,
+)
 
 # A made-up wave (test fixture, not real figures): other sizes, other values, other precision.
 TARGETS_2031 = [
@@ -28,21 +33,12 @@ TARGETS_2031 = [
 
 
 def _write_wave(seeds, year: int, targets) -> None:
-    with open(seeds / "published" / f"published_figures_{year}.csv", "w", newline="",
-              encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["wave_year", "survey", "indicator_id", "segment_type", "segment_value",
-                         "value", "unit", "printed_decimals", "range_low", "range_high", "base",
-                         "source", "note"])
-        for row in targets:
-            writer.writerow([year, *row, "", "", "", "test fixture", "made up"])
+    write_made_up_figures(seeds, year, targets)
     codebook = (seeds / "codebooks" / "pro_2024.csv").read_text(encoding="utf-8")
     lines = codebook.splitlines()
     out = [lines[0]] + [line.replace("pro,2024,", f"pro,{year},", 1) for line in lines[1:]]
     (seeds / "codebooks" / f"pro_{year}.csv").write_text("\n".join(out) + "\n", encoding="utf-8")
-    with open(seeds / "waves.csv", "a", encoding="utf-8") as handle:
-        handle.write(f"{year},pro,Test,Test,Test,Test,Test,Test,Test,online,{year}-03-01,"
-                     f"{year}-03-31,true,false,{year}-05-01\n")
+    add_made_up_wave_row(seeds, year)
 
 
 def test_second_targets_file_gives_a_wave_that_matches_it(tmp_path):

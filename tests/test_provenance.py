@@ -15,7 +15,14 @@ import pytest
 from observatoire.publish import snapshot as publisher
 from observatoire.report import trends as report_trends
 from observatoire.synthetic import synth
-from tests.conftest import build, copy_project, made_once, query
+from tests.conftest import (
+    add_made_up_wave_row,
+    build,
+    copy_project,
+    made_once,
+    query,
+    write_made_up_figures,
+)
 
 YEAR = 2025
 # Made-up published figures of the test wave (not real).
@@ -70,17 +77,9 @@ def _configure(seeds) -> None:
     waves = (seeds / "waves.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     waves = [line.replace(",true,true,", ",false,true,") if line.startswith("2024,public,")
              else line for line in waves]  # the poll declared real: its figures are measured
-    waves.append(f"{YEAR},pro,Test,Test,Test,Test,Test,Test,Test,online,{YEAR}-03-01,"
-                 f"{YEAR}-03-31,true,false,{YEAR}-05-01\n")
     (seeds / "waves.csv").write_text("".join(waves), encoding="utf-8")
-    with open(seeds / "published" / f"published_figures_{YEAR}.csv", "w", newline="",
-              encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["wave_year", "survey", "indicator_id", "segment_type", "segment_value",
-                         "value", "unit", "printed_decimals", "range_low", "range_high",
-                         "base", "source", "note"])
-        for row in TARGETS:
-            writer.writerow([YEAR, "pro", *row, "", "", "", "test fixture", "made up"])
+    add_made_up_wave_row(seeds, YEAR)
+    write_made_up_figures(seeds, YEAR, [("pro", *row) for row in TARGETS])
 
 
 def _write_changes(seeds, ai_tried_change: float) -> None:

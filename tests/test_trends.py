@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 
 from observatoire.synthetic import synth
-from tests.conftest import build, copy_project, drop_shipped_wave, query
+from tests.conftest import (
+    add_made_up_wave_row,
+    build,
+    copy_project,
+    drop_shipped_wave,
+    query,
+    write_made_up_figures,
+)
 
 YEAR = 2025
 # Made-up figures for a test wave (not real): sizes, values and precision differ from 2024.
@@ -64,17 +71,8 @@ def _configure(seeds) -> None:
     with open(seeds / "indicator_catalogue.csv", "a", encoding="utf-8") as f:
         f.write("ai_charter_known,pro,share,ai_charter_known=yes,ai_charter_known=*,,all,"
                 "Connaissent la charte IA,Know the AI charter,Répondants,Respondents\n")
-    with open(seeds / "waves.csv", "a", encoding="utf-8") as f:
-        f.write(f"{YEAR},pro,Test,Test,Test,Test,Test,Test,Test,online,{YEAR}-03-01,"
-                f"{YEAR}-03-31,true,false,{YEAR}-05-01\n")
-    with open(seeds / "published" / f"published_figures_{YEAR}.csv", "w", newline="",
-              encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["wave_year", "survey", "indicator_id", "segment_type", "segment_value",
-                         "value", "unit", "printed_decimals", "range_low", "range_high",
-                         "base", "source", "note"])
-        for row in TARGETS:
-            writer.writerow([YEAR, *row, "", "", "", "test fixture", "made up"])
+    add_made_up_wave_row(seeds, YEAR)
+    write_made_up_figures(seeds, YEAR, TARGETS)
 
 
 @pytest.fixture(scope="module")

@@ -6,16 +6,8 @@
 {% test no_fall_to_zero(model, min_expected=10) %}
 
     select
-        wave_year,
-        survey,
-        indicator_id,
-        segment_type,
-        segment_value,
-        unit,
-        previous_wave_year,
-        previous_value,
-        value,
-        base_n
+        wave_year, survey, indicator_id, segment_type, segment_value,
+        unit, previous_wave_year, previous_value, value, base_n
     from {{ model }}
     where value = 0
         and previous_value <> 0

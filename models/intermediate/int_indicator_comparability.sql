@@ -46,9 +46,7 @@ flagged as (
         end) as level,
         string_agg(distinct crosswalk.note, '; ') as comparability_note
     from concepts
-    inner join crosswalk
-        on crosswalk.survey = concepts.survey
-        and crosswalk.concept_id = concepts.concept_id
+    inner join crosswalk using (survey, concept_id)
     where concepts.concept_id not like 'segment.%'
     group by all
 

@@ -25,9 +25,19 @@ catalogue as (
 
 numeric_answers as (
 
-    select survey, wave_year, respondent_key, concept_id as question_id, numeric_value
+    -- the answers a mean reads: the concept is the catalogue's `value_question`
+    select survey, wave_year, respondent_key, concept_id as value_question, numeric_value
     from {{ ref('int_responses_harmonised') }}
     where numeric_value is not null and {{ wave_filter(waves) }}
+
+),
+
+indicator_conditions as (
+
+    -- the numerator and the base condition of each indicator, a row each
+    select survey, indicator_id, 'numerator' as part, numerator as condition from catalogue
+    union all
+    select survey, indicator_id, 'base' as part, base as condition from catalogue
 
 ),
 
@@ -36,11 +46,7 @@ conditions as (
     -- each distinct condition once, however many indicators share it (the ten use-case
     -- shares all have the base `use_cases=*`): matching is the costly step
     select distinct survey, condition
-    from (
-        select survey, numerator as condition from catalogue
-        union all
-        select survey, base as condition from catalogue
-    ) as all_conditions
+    from indicator_conditions
     where coalesce(condition, '') <> ''
 
 ),
@@ -59,26 +65,24 @@ condition_members as materialized (
 
 numerator_members as (
 
-    select catalogue.survey, catalogue.indicator_id, matched.wave_year, matched.respondent_key
-    from catalogue
-    inner join condition_members as matched
-        on matched.survey = catalogue.survey
-        and matched.condition = catalogue.numerator
+    select survey, indicator_id, wave_year, respondent_key
+    from indicator_conditions
+    inner join condition_members using (survey, condition)
+    where part = 'numerator'
 
 ),
 
 base_members as (
 
-    select catalogue.survey, catalogue.indicator_id, matched.wave_year, matched.respondent_key
-    from catalogue
-    inner join condition_members as matched
-        on matched.survey = catalogue.survey
-        and matched.condition = catalogue.base
+    select survey, indicator_id, wave_year, respondent_key
+    from indicator_conditions
+    inner join condition_members using (survey, condition)
+    where part = 'base'
     union all
     -- an indicator without a base condition covers every respondent of its survey
-    select catalogue.survey, catalogue.indicator_id, respondents.wave_year, respondents.respondent_key
+    select survey, catalogue.indicator_id, respondents.wave_year, respondents.respondent_key
     from catalogue
-    inner join respondents on respondents.survey = catalogue.survey
+    inner join respondents using (survey)
     where coalesce(catalogue.base, '') = ''
 
 ),
@@ -87,10 +91,10 @@ final as (
 
     -- figures use accepted respondents only (quarantine: int_respondent_quality)
     select
-        base_members.survey,
-        base_members.wave_year,
-        base_members.indicator_id,
-        base_members.respondent_key,
+        survey,
+        wave_year,
+        indicator_id,
+        respondent_key,
         catalogue.unit,
         case
             when coalesce(catalogue.numerator, '') = '' then true
@@ -98,23 +102,10 @@ final as (
         end as is_numerator,
         numeric_answers.numeric_value
     from base_members
-    inner join respondents
-        on respondents.survey = base_members.survey
-        and respondents.wave_year = base_members.wave_year
-        and respondents.respondent_key = base_members.respondent_key
-    inner join catalogue
-        on catalogue.survey = base_members.survey
-        and catalogue.indicator_id = base_members.indicator_id
-    left join numerator_members
-        on numerator_members.survey = base_members.survey
-        and numerator_members.indicator_id = base_members.indicator_id
-        and numerator_members.wave_year = base_members.wave_year
-        and numerator_members.respondent_key = base_members.respondent_key
-    left join numeric_answers
-        on numeric_answers.survey = base_members.survey
-        and numeric_answers.wave_year = base_members.wave_year
-        and numeric_answers.respondent_key = base_members.respondent_key
-        and numeric_answers.question_id = catalogue.value_question
+    inner join respondents using (survey, wave_year, respondent_key)
+    inner join catalogue using (survey, indicator_id)
+    left join numerator_members using (survey, indicator_id, wave_year, respondent_key)
+    left join numeric_answers using (survey, wave_year, respondent_key, value_question)
     -- a mean is computed over respondents who gave a value
     where catalogue.unit <> 'mean' or numeric_answers.numeric_value is not null
 

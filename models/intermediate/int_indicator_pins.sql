@@ -14,33 +14,22 @@ changes as (
 
 ),
 
+-- a figure is named by its wave and its four keys: survey, indicator, segment type and value
 pins as (
 
     select
-        wave_year,
-        survey,
-        indicator_id,
-        segment_type,
-        segment_value,
+        wave_year, survey, indicator_id, segment_type, segment_value,
         'published_figure' as pinned_by
     from figures
     union all
     select
-        from_wave_year,
-        survey,
-        indicator_id,
-        segment_type,
-        segment_value,
+        from_wave_year, survey, indicator_id, segment_type, segment_value,
         'stated_change_from' as pinned_by
     from changes
     where implied_from_value is not null
     union all
     select
-        to_wave_year,
-        survey,
-        indicator_id,
-        segment_type,
-        segment_value,
+        to_wave_year, survey, indicator_id, segment_type, segment_value,
         'stated_change_to' as pinned_by
     from changes
 
@@ -49,11 +38,7 @@ pins as (
 final as (
 
     select
-        wave_year,
-        survey,
-        indicator_id,
-        segment_type,
-        segment_value,
+        wave_year, survey, indicator_id, segment_type, segment_value,
         string_agg(distinct pinned_by, '|' order by pinned_by) as pinned_by
     from pins
     group by wave_year, survey, indicator_id, segment_type, segment_value

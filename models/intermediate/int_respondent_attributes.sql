@@ -6,11 +6,7 @@
 with answers as (
 
     select
-        survey,
-        wave_year,
-        respondent_key,
-        concept_id as attr_key,
-        concept_option_key as attr_value,
+        survey, wave_year, respondent_key, concept_id as attr_key, concept_option_key as attr_value,
         is_selected
     from {{ ref('int_responses_harmonised') }}
 
@@ -19,12 +15,8 @@ with answers as (
 segments as (
 
     select
-        survey,
-        wave_year,
-        respondent_key,
-        'segment.' || segment_type as attr_key,
-        segment_value as attr_value,
-        true as is_selected
+        survey, wave_year, respondent_key, 'segment.' || segment_type as attr_key,
+        segment_value as attr_value, true as is_selected
     from {{ ref('int_respondent_segments') }}
 
 ),

@@ -75,13 +75,10 @@ universe_conditions as (
 
 routed as (
 
-    select questions.survey, questions.wave_year, questions.question_id, matched.respondent_key
+    select survey, wave_year, questions.question_id, matched.respondent_key
     from ({{ match_conditions('universe_conditions', 'attributes',
                               ['survey', 'wave_year', 'universe']) }}) as matched
-    inner join questions
-        on questions.survey = matched.survey
-        and questions.wave_year = matched.wave_year
-        and questions.universe = matched.universe
+    inner join questions using (survey, wave_year, universe)
 
 ),
 
@@ -98,11 +95,9 @@ answered as (
 expected as (
 
     -- respondent × question the respondent should have been asked
-    select respondents.survey, respondents.wave_year, respondents.respondent_key, questions.question_id
+    select survey, wave_year, respondents.respondent_key, questions.question_id
     from respondents
-    inner join questions
-        on questions.survey = respondents.survey
-        and questions.wave_year = respondents.wave_year
+    inner join questions using (survey, wave_year)
     where questions.universe = ''
     union all
     select survey, wave_year, respondent_key, question_id from routed
@@ -175,20 +170,13 @@ invalid_answers as (
 broken_routing as (
 
     select
-        responses.survey, responses.wave_year, responses.respondent_key, 'routing' as check_id,
+        survey, wave_year, respondent_key, 'routing' as check_id,
         'answered although the routing condition "' || questions.universe || '" does not hold'
             as detail,
         responses.column_name, responses.raw_value
     from responses
-    inner join questions
-        on questions.survey = responses.survey
-        and questions.wave_year = responses.wave_year
-        and questions.question_id = responses.question_id
-    left join expected
-        on expected.respondent_key = responses.respondent_key
-        and expected.wave_year = responses.wave_year
-        and expected.survey = responses.survey
-        and expected.question_id = responses.question_id
+    inner join questions using (survey, wave_year, question_id)
+    left join expected using (survey, wave_year, respondent_key, question_id)
     where responses.invalid_reason is null and expected.respondent_key is null
 
 ),
@@ -196,19 +184,12 @@ broken_routing as (
 missing_required as (
 
     select
-        expected.survey, expected.wave_year, expected.respondent_key,
+        survey, wave_year, respondent_key,
         'missing_required' as check_id, 'required question unanswered' as detail,
-        expected.question_id as column_name, null as raw_value
+        question_id as column_name, null as raw_value
     from expected
-    inner join questions
-        on questions.survey = expected.survey
-        and questions.wave_year = expected.wave_year
-        and questions.question_id = expected.question_id
-    left join answered
-        on answered.respondent_key = expected.respondent_key
-        and answered.wave_year = expected.wave_year
-        and answered.survey = expected.survey
-        and answered.question_id = expected.question_id
+    inner join questions using (survey, wave_year, question_id)
+    left join answered using (survey, wave_year, respondent_key, question_id)
     where questions.is_required and answered.respondent_key is null
 
 ),
@@ -242,17 +223,14 @@ speeders as (
 straightliners as (
 
     select
-        responses.survey, responses.wave_year, responses.respondent_key,
+        survey, wave_year, respondent_key,
         'straightliner' as check_id,
         'same answer to all ' || count(*) || ' items of grid ' || questions.grid_id as detail,
         questions.grid_id as column_name, any_value(responses.raw_value) as raw_value
     from responses
-    inner join questions
-        on questions.survey = responses.survey
-        and questions.wave_year = responses.wave_year
-        and questions.question_id = responses.question_id
+    inner join questions using (survey, wave_year, question_id)
     where questions.grid_id is not null and responses.invalid_reason is null
-    group by responses.survey, responses.wave_year, responses.respondent_key, questions.grid_id
+    group by survey, wave_year, respondent_key, questions.grid_id
     having count(
             *) >= (
             select cast(threshold as integer) from rules
@@ -283,10 +261,10 @@ findings as (
 final as (
 
     select
-        findings.survey,
-        findings.wave_year,
-        findings.respondent_key,
-        findings.check_id,
+        survey,
+        wave_year,
+        respondent_key,
+        check_id,
         rules.is_blocking,
         findings.detail,
         respondents.source_file,
@@ -294,11 +272,8 @@ final as (
         findings.column_name,
         findings.raw_value
     from findings
-    inner join rules on rules.check_id = findings.check_id
-    inner join respondents
-        on respondents.respondent_key = findings.respondent_key
-        and respondents.wave_year = findings.wave_year
-        and respondents.survey = findings.survey
+    inner join rules using (check_id)
+    inner join respondents using (survey, wave_year, respondent_key)
 
 )
 

@@ -51,10 +51,7 @@ final as (
         coalesce(per_respondent.is_quarantined, false) as is_quarantined,
         per_respondent.quarantine_reasons
     from respondents
-    left join per_respondent
-        on per_respondent.respondent_key = respondents.respondent_key
-        and per_respondent.wave_year = respondents.wave_year
-        and per_respondent.survey = respondents.survey
+    left join per_respondent using (survey, wave_year, respondent_key)
 
 )
 

@@ -8,11 +8,7 @@
 with answers as not materialized (
 
     select
-        survey,
-        wave_year,
-        respondent_key,
-        concept_id as attr_key,
-        concept_option_key as attr_value,
+        survey, wave_year, respondent_key, concept_id as attr_key, concept_option_key as attr_value,
         is_selected
     from {{ ref('int_responses_harmonised') }}
     where {{ wave_filter(waves) }}
@@ -36,18 +32,15 @@ from_options as (
 
     -- `*` segments: one segment per selected option key of the condition's question
     select distinct
-        answers.survey,
+        survey,
         answers.wave_year,
         answers.respondent_key,
         conditions.segment_type,
         answers.attr_value as segment_value,
         true as is_option_segment
     from segment_conditions as conditions
-    inner join answers
-        on answers.survey = conditions.survey
-        and answers.attr_key = conditions.attr_key
-        and answers.is_selected
-    where conditions.segment_value = '*'
+    inner join answers using (survey, attr_key)
+    where conditions.segment_value = '*' and answers.is_selected
 
 ),
 

@@ -38,13 +38,8 @@ final as (
             else cast(0 as bigint)
         end as raking_iterations
     from accepted
-    left join waves
-        on waves.survey = accepted.survey
-        and waves.wave_year = accepted.wave_year
-    left join raked
-        on raked.survey = accepted.survey
-        and raked.wave_year = accepted.wave_year
-        and raked.respondent_key = accepted.respondent_key
+    left join waves using (survey, wave_year)
+    left join raked using (survey, wave_year, respondent_key)
 
 )
 

@@ -52,13 +52,9 @@ decoded as (
             when question_columns.question_type is not null then true
         end as is_selected
     from responses
-    inner join respondents
-        on respondents.source_file = responses.source_file
-        and respondents.source_row = responses.source_row
-    left join question_columns
-        on responses.survey = question_columns.survey
-        and responses.wave_year = question_columns.wave_year
-        and responses.column_name = question_columns.column_name
+    left join question_columns using (survey, wave_year, column_name)
+    -- the respondent of the file's row
+    inner join respondents using (source_file, source_row)
 
 ),
 
@@ -93,11 +89,7 @@ final as (
                 then 'invalid_code'
         end as invalid_reason
     from decoded
-    left join codebook
-        on decoded.survey = codebook.survey
-        and decoded.wave_year = codebook.wave_year
-        and decoded.question_id = codebook.question_id
-        and decoded.option_code = codebook.option_code
+    left join codebook using (survey, wave_year, question_id, option_code)
 
 )
 

@@ -17,6 +17,14 @@ crosswalk as (
 
 ),
 
+question_rows as (
+
+    -- a question's '*' row: every option key without a row of its own
+    select * from crosswalk
+    where option_key = '*'
+
+),
+
 matched as (
 
     -- an option-specific row wins over the question's '*' row (two equi-joins: no window over
@@ -30,16 +38,8 @@ matched as (
         end as concept_option_key,
         coalesce(by_option.comparability, by_question.comparability) as comparability
     from responses
-    left join crosswalk as by_option
-        on by_option.survey = responses.survey
-        and by_option.wave_year = responses.wave_year
-        and by_option.question_id = responses.question_id
-        and by_option.option_key = responses.option_key
-    left join crosswalk as by_question
-        on by_question.survey = responses.survey
-        and by_question.wave_year = responses.wave_year
-        and by_question.question_id = responses.question_id
-        and by_question.option_key = '*'
+    left join crosswalk as by_option using (survey, wave_year, question_id, option_key)
+    left join question_rows as by_question using (survey, wave_year, question_id)
 
 ),
 

@@ -49,7 +49,7 @@ explicit as (
         conditions.label_fr as segment_label_fr,
         conditions.label_en as segment_label_en
     from segment_conditions as conditions
-    inner join waves on waves.survey = conditions.survey
+    inner join waves using (survey)
     where conditions.segment_value <> '*'
 
 ),

@@ -62,14 +62,8 @@ final as (
         respondents.quarantine_reasons,
         weights.weight
     from respondents
-    left join profile
-        on profile.respondent_key = respondents.respondent_key
-        and profile.wave_year = respondents.wave_year
-        and profile.survey = respondents.survey
-    left join weights
-        on weights.respondent_key = respondents.respondent_key
-        and weights.wave_year = respondents.wave_year
-        and weights.survey = respondents.survey
+    left join profile using (survey, wave_year, respondent_key)
+    left join weights using (survey, wave_year, respondent_key)
 
 )
 

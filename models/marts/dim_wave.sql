@@ -48,9 +48,7 @@ final as (
             else 'Respondent-level data as received'
         end as data_note
     from waves
-    left join respondents
-        on respondents.survey = waves.survey
-        and respondents.wave_year = waves.wave_year
+    left join respondents using (survey, wave_year)
 
 )
 

@@ -63,10 +63,7 @@ located as (
             case when checks.check_id = 'missing_required' then checks.column_name end
         ) as question_id
     from checks
-    left join question_columns
-        on question_columns.survey = checks.survey
-        and question_columns.wave_year = checks.wave_year
-        and question_columns.column_name = checks.column_name
+    left join question_columns using (survey, wave_year, column_name)
 
 ),
 
@@ -105,11 +102,8 @@ described as (
             else located.detail
         end as reason
     from located
-    inner join rules on rules.check_id = located.check_id
-    left join questions
-        on questions.survey = located.survey
-        and questions.wave_year = located.wave_year
-        and questions.question_id = located.question_id
+    inner join rules using (check_id)
+    left join questions using (survey, wave_year, question_id)
 
 ),
 
@@ -130,7 +124,7 @@ final as (
         described.question_id,
         described.allowed
     from described
-    inner join rules on rules.check_id = described.check_id
+    inner join rules using (check_id)
     where described.is_blocking
 
 )

@@ -106,11 +106,7 @@ respondent_segment_sets as (
         segments.respondent_key,
         list_sort(list(segment_ids.segment_id)) as segment_set
     from segments
-    inner join segment_ids
-        on segment_ids.survey = segments.survey
-        and segment_ids.wave_year = segments.wave_year
-        and segment_ids.segment_type = segments.segment_type
-        and segment_ids.segment_value = segments.segment_value
+    inner join segment_ids using (survey, wave_year, segment_type, segment_value)
     group by segments.survey, segments.wave_year, segments.respondent_key
 
 ),
@@ -130,10 +126,7 @@ respondent_profiles as (
 
     select sets.survey, sets.wave_year, sets.respondent_key, profiles.profile_id
     from respondent_segment_sets as sets
-    inner join profiles
-        on profiles.survey = sets.survey
-        and profiles.wave_year = sets.wave_year
-        and profiles.segment_set = sets.segment_set
+    inner join profiles using (survey, wave_year, segment_set)
 
 ),
 
@@ -143,7 +136,7 @@ profile_segments as (
     from (
         select profile_id, unnest(segment_set) as segment_id from profiles
     ) as profile_segment_ids
-    inner join segment_ids on segment_ids.segment_id = profile_segment_ids.segment_id
+    inner join segment_ids using (segment_id)
 
 ),
 
@@ -163,14 +156,8 @@ by_profile as (
         sum(weights.weight * members.numeric_value * members.numeric_value)
             as weighted_sum_squared
     from members
-    inner join weights
-        on weights.survey = members.survey
-        and weights.wave_year = members.wave_year
-        and weights.respondent_key = members.respondent_key
-    inner join respondent_profiles
-        on respondent_profiles.survey = members.survey
-        and respondent_profiles.wave_year = members.wave_year
-        and respondent_profiles.respondent_key = members.respondent_key
+    inner join weights using (survey, wave_year, respondent_key)
+    inner join respondent_profiles using (survey, wave_year, respondent_key)
     group by all
 
 ),
@@ -192,12 +179,8 @@ aggregated as (
         sum(by_profile.weighted_sum) as weighted_sum,
         sum(by_profile.weighted_sum_squared) as weighted_sum_squared
     from by_profile
-    inner join indicator_segment_types as types
-        on types.survey = by_profile.survey
-        and types.indicator_id = by_profile.indicator_id
-    inner join profile_segments
-        on profile_segments.profile_id = by_profile.profile_id
-        and profile_segments.segment_type = types.segment_type
+    inner join indicator_segment_types using (survey, indicator_id)
+    inner join profile_segments using (profile_id, segment_type)
     group by
         by_profile.wave_year, by_profile.survey, by_profile.indicator_id,
         profile_segments.segment_type, profile_segments.segment_value
@@ -241,12 +224,7 @@ with_variance as (
             else estimated.effective_n
         end as interval_n
     from estimated
-    left join linearised
-        on linearised.survey = estimated.survey
-        and linearised.wave_year = estimated.wave_year
-        and linearised.indicator_id = estimated.indicator_id
-        and linearised.segment_type = estimated.segment_type
-        and linearised.segment_value = estimated.segment_value
+    left join linearised using (survey, wave_year, indicator_id, segment_type, segment_value)
 
 ),
 
@@ -317,23 +295,10 @@ final as (
         catalogue.base_label_en,
         {{ provenance('wave_flags.is_synthetic', 'pins.wave_year is not null') }} as provenance
     from with_intervals
-    inner join catalogue
-        on catalogue.survey = with_intervals.survey
-        and catalogue.indicator_id = with_intervals.indicator_id
-    left join segment_labels
-        on segment_labels.survey = with_intervals.survey
-        and segment_labels.segment_type = with_intervals.segment_type
-        and segment_labels.segment_value = with_intervals.segment_value
-        and segment_labels.wave_year = with_intervals.wave_year
-    left join wave_flags
-        on wave_flags.survey = with_intervals.survey
-        and wave_flags.wave_year = with_intervals.wave_year
-    left join pins
-        on pins.wave_year = with_intervals.wave_year
-        and pins.survey = with_intervals.survey
-        and pins.indicator_id = with_intervals.indicator_id
-        and pins.segment_type = with_intervals.segment_type
-        and pins.segment_value = with_intervals.segment_value
+    inner join catalogue using (survey, indicator_id)
+    left join segment_labels using (survey, wave_year, segment_type, segment_value)
+    left join wave_flags using (survey, wave_year)
+    left join pins using (survey, wave_year, indicator_id, segment_type, segment_value)
 
 )
 

@@ -36,9 +36,7 @@ with_variance_n as (
             else indicators.effective_n
         end as variance_n
     from indicators
-    left join waves
-        on waves.survey = indicators.survey
-        and waves.wave_year = indicators.wave_year
+    left join waves using (survey, wave_year)
 
 ),
 
@@ -79,10 +77,7 @@ compared as (
             else 'measured'
         end as trend_provenance
     from ordered
-    left join comparability
-        on comparability.survey = ordered.survey
-        and comparability.wave_year = ordered.wave_year
-        and comparability.indicator_id = ordered.indicator_id
+    left join comparability using (survey, wave_year, indicator_id)
 
 ),
 

@@ -34,10 +34,7 @@ final as (
         responses.numeric_value,
         weights.weight
     from responses
-    inner join weights
-        on weights.respondent_key = responses.respondent_key
-        and weights.wave_year = responses.wave_year
-        and weights.survey = responses.survey
+    inner join weights using (survey, wave_year, respondent_key)
 
 )
 

@@ -10,27 +10,36 @@ with changes as (
 
 ),
 
+-- each input under the name of the wave a change reads it at (its from- or to-wave), so that
+-- it joins the change on the same column names: the to-wave's computed change and published
+-- figure; the from-wave's computed figure, published figure and exception
 trends as (
 
-    select * from {{ ref('fct_indicator_trend') }}
+    select * rename (wave_year as to_wave_year) from {{ ref('fct_indicator_trend') }}
 
 ),
 
-indicators as (
+from_indicators as (
 
-    select * from {{ ref('fct_indicator') }}
+    select * rename (wave_year as from_wave_year) from {{ ref('fct_indicator') }}
 
 ),
 
-figures as (
+from_figures as (
 
-    select * from {{ ref('stg_landed__published_figures') }}
+    select * rename (wave_year as from_wave_year) from {{ ref('stg_landed__published_figures') }}
+
+),
+
+to_figures as (
+
+    select * rename (wave_year as to_wave_year) from {{ ref('stg_landed__published_figures') }}
 
 ),
 
 exceptions as (
 
-    select * from {{ ref('published_exceptions') }}
+    select * rename (wave_year as from_wave_year) from {{ ref('published_exceptions') }}
 
 ),
 
@@ -54,36 +63,11 @@ joined as (
         to_figures.printed_decimals as to_printed_decimals,
         exceptions.reason as exception_reason
     from changes
-    left join trends
-        on trends.wave_year = changes.to_wave_year
-        and trends.survey = changes.survey
-        and trends.indicator_id = changes.indicator_id
-        and trends.segment_type = changes.segment_type
-        and trends.segment_value = changes.segment_value
-    left join indicators as from_indicators
-        on from_indicators.wave_year = changes.from_wave_year
-        and from_indicators.survey = changes.survey
-        and from_indicators.indicator_id = changes.indicator_id
-        and from_indicators.segment_type = changes.segment_type
-        and from_indicators.segment_value = changes.segment_value
-    left join figures as from_figures
-        on from_figures.wave_year = changes.from_wave_year
-        and from_figures.survey = changes.survey
-        and from_figures.indicator_id = changes.indicator_id
-        and from_figures.segment_type = changes.segment_type
-        and from_figures.segment_value = changes.segment_value
-    left join figures as to_figures
-        on to_figures.wave_year = changes.to_wave_year
-        and to_figures.survey = changes.survey
-        and to_figures.indicator_id = changes.indicator_id
-        and to_figures.segment_type = changes.segment_type
-        and to_figures.segment_value = changes.segment_value
-    left join exceptions
-        on exceptions.wave_year = changes.from_wave_year
-        and exceptions.survey = changes.survey
-        and exceptions.indicator_id = changes.indicator_id
-        and exceptions.segment_type = changes.segment_type
-        and exceptions.segment_value = changes.segment_value
+    left join trends using (to_wave_year, survey, indicator_id, segment_type, segment_value)
+    left join from_indicators using (from_wave_year, survey, indicator_id, segment_type, segment_value)
+    left join from_figures using (from_wave_year, survey, indicator_id, segment_type, segment_value)
+    left join to_figures using (to_wave_year, survey, indicator_id, segment_type, segment_value)
+    left join exceptions using (from_wave_year, survey, indicator_id, segment_type, segment_value)
 
 ),
 

@@ -32,29 +32,15 @@ joined as (
         indicators.indicator_id is not null as is_computed,
         exceptions.reason as exception_reason
     from published
-    left join indicators
-        on indicators.wave_year = published.wave_year
-        and indicators.survey = published.survey
-        and indicators.indicator_id = published.indicator_id
-        and indicators.segment_type = published.segment_type
-        and indicators.segment_value = published.segment_value
-    left join exceptions
-        on exceptions.wave_year = published.wave_year
-        and exceptions.survey = published.survey
-        and exceptions.indicator_id = published.indicator_id
-        and exceptions.segment_type = published.segment_type
-        and exceptions.segment_value = published.segment_value
+    left join indicators using (wave_year, survey, indicator_id, segment_type, segment_value)
+    left join exceptions using (wave_year, survey, indicator_id, segment_type, segment_value)
 
 ),
 
 final as (
 
     select
-        wave_year,
-        survey,
-        indicator_id,
-        segment_type,
-        segment_value,
+        wave_year, survey, indicator_id, segment_type, segment_value,
         published_value,
         published_unit,
         printed_decimals,

@@ -46,10 +46,7 @@ by_check as (
         count(checks.respondent_key) as findings_n
     from totals
     cross join rules
-    left join checks
-        on checks.survey = totals.survey
-        and checks.wave_year = totals.wave_year
-        and checks.check_id = rules.check_id
+    left join checks using (survey, wave_year, check_id)
     group by all
 
 ),

@@ -45,9 +45,7 @@ respondent_categories as (
         components.variable,
         string_agg(answers.option_key, '*' order by components.component_no) as category
     from answers
-    inner join margin_components as components
-        on components.survey = answers.survey
-        and components.question_id = answers.question_id
+    inner join margin_components as components using (survey, question_id)
     group by all
 
 ),
@@ -84,10 +82,7 @@ margin_gaps as (
         weighted_margins.wave_year,
         max(abs(weighted_margins.weighted_share - margins.share_pct / 100)) as max_margin_error
     from weighted_margins
-    inner join margins
-        on margins.survey = weighted_margins.survey
-        and margins.variable = weighted_margins.variable
-        and margins.category = weighted_margins.category
+    inner join margins using (survey, variable, category)
     group by all
 
 ),

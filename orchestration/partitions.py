@@ -18,7 +18,6 @@ WAVE_PARTITIONS = "wave"
 waves_partitions = DynamicPartitionsDefinition(name=WAVE_PARTITIONS)
 
 
-
 def wave_asset(key: AssetKey, *, group: str, kinds: set[str], description: str, deps=None):
     """The decorator of an asset partitioned by wave, in `group`: one run for a range of waves
     (what the asset records or publishes holds every wave the run names)."""

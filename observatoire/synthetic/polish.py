@@ -74,6 +74,8 @@ class PolishMixin:
                         best = (total, (r1, new1, r2, new2))
                 self._apply([(r1, old1, new1)])
             if best[1] is None:
+                if self._jump_and_descend(unmet, log):
+                    continue
                 break
             r1, new1, r2, new2 = best[1]
             self._apply([(r1, new1, self.respondents[r1])])
@@ -81,6 +83,44 @@ class PolishMixin:
             if log:
                 log(f"  polish: pair move, distance {self.total_loss():.3f}")
         return self.total_loss()
+
+    def _descend(self, steps: int) -> None:
+        """Best single answer changes on the levers of the unmet targets, while one helps."""
+        for _ in range(steps):
+            unmet = [i for i in range(len(self.p.targets)) if self.target_loss(i) > 0]
+            moves = self._single_moves(unmet) if unmet else []
+            if not moves:
+                return
+            delta, r, new = min(moves, key=lambda m: m[0])
+            if delta >= -1e-9:
+                return
+            self._apply([(r, new, self.respondents[r])])
+
+    def _jump_and_descend(self, unmet: list[int], log=None, tries: int = 3,
+                          steps: int = 30) -> bool:
+        """When no single or paired change helps: take the base of a group related to an
+        unmet target to its next feasible size in one move (`_jump_move`), then descend by
+        single changes; kept only if the distance falls. A feasible base size can be
+        many respondents away from the current one (every size between infeasible), which
+        pairs of changes cannot reach."""
+        groups = sorted({g for i in unmet for g in self.related[i]})
+        self.rng.shuffle(groups)
+        before = self.total_loss()
+        for g in groups:
+            for _ in range(tries):
+                saved = list(self.respondents)
+                moved = self._jump_move(g)
+                if not moved:
+                    continue
+                self._apply(moved)
+                self._descend(steps)
+                if self.total_loss() < before - 1e-9:
+                    if log:
+                        log(f"  polish: base jump of {len(moved)} answers, distance "
+                            f"{self.total_loss():.3f}")
+                    return True
+                self._restore(saved)
+        return False
 
     @staticmethod
     def _fingerprint(answers: Answers) -> tuple:

@@ -30,7 +30,9 @@ class PolishMixin:
         """All one-answer changes on the levers of the given targets, with their distance
         change (evaluated, then undone)."""
         moves = []
-        levers = {q for i in targets for q in self.levers[i]}
+        # in a fixed order (a set of question ids would follow the interpreter's hash seed,
+        # and the same seed could then give two files)
+        levers = dict.fromkeys(q for i in targets for q in self.levers[i])
         for r in range(self.n):
             old = self.respondents[r]
             for qid in levers:

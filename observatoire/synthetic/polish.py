@@ -1,4 +1,5 @@
-"""A deterministic finish for the annealing: best single or paired answer changes."""
+"""A deterministic finish for the annealing: best single or paired answer changes, or a jump of
+a base to its next feasible size followed by single changes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from observatoire.synthetic.engine import Answers
 
 
 class PolishMixin:
-    """Mixed into Search: needs its respondents, levers, running sums and `_apply`."""
+    """Mixed into Search: needs its respondents, levers, related groups, running sums,
+    `_apply`, `_restore` and `_jump_move`."""
 
     def _alternatives(self, answers: Answers, qid: str) -> list[object]:
         """Every other answer a respondent could give to qid (one toggle away for multi)."""
@@ -49,7 +51,8 @@ class PolishMixin:
     def polish(self, rounds: int = 50, breadth: int = 80, log=None) -> float:
         """Deterministic finish when annealing leaves a few targets unmet: take the best
         single answer change, or else the best pair of changes among the most promising
-        ones (a pair can cross a ridge no single change can)."""
+        ones (a pair can cross a ridge no single change can), or else a base jump
+        (`_jump_and_descend`)."""
         for _ in range(rounds):
             unmet = [i for i in range(len(self.p.targets)) if self.target_loss(i) > 0]
             if not unmet:

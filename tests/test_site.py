@@ -284,12 +284,12 @@ def test_suppressed_figures_never_appear(site):
                     home.row_keys["home__pro__ai_tried"], home.chart_keys["home__pro__ai_tried"]):
         assert "age_band:60_plus:2024" in section and f"age_band:under_60:{NEW_YEAR}" in section
         assert f"age_band:60_plus:{NEW_YEAR}" not in section
-    # a suppressed row of the shipped 2024 poll, in a breakdown the public page shows
-    public = _parse(site.dir / "public.html").row_keys["public__good_ai_knowledge"]
-    assert ("public__good_ai_knowledge",
-            "socio_professional_category:agriculteurs:2024") in withheld
-    assert "socio_professional_category:cadres:2024" in public
-    assert "socio_professional_category:agriculteurs:2024" not in public
+    # a suppressed row of the shipped 2024 poll, in a breakdown a page shows (the poll's
+    # respondents by region on the sample page: 9 in Corsica)
+    sample = _parse(site.dir / "sample.html").row_keys["public__respondents"]
+    assert ("public__respondents", "region:corse:2024") in withheld
+    assert "region:ile_de_france:2024" in sample
+    assert "region:corse:2024" not in sample
     for path in (site.dir / "data").glob("*.csv"):
         with open(path, encoding="utf-8", newline="") as f:
             keys = {(path.stem, f"{r['segment_type']}:{r['segment_value']}:{r['wave_year']}")

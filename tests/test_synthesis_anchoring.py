@@ -139,27 +139,55 @@ def _covered(survey: str) -> set[tuple[str, str]]:
     return out
 
 
-@pytest.mark.parametrize("wave", [2024, 2025])
-def test_every_option_of_the_shipped_pro_files_has_a_figure_or_a_prior(wave):
-    priors = {(r["question_id"], r["option_key"]) for r in spec.read_csv_rows(
-        SEEDS / "synthesis_priors.csv") if r["survey"] == "pro"}
-    codebook = spec.load_codebook(SEEDS / "codebooks" / f"pro_{wave}.csv")
-    options = {(q.question_id, o.key) for q in codebook.questions for o in q.options}
-    assert options - priors - _covered("pro") == set()
-    # every priors row names an option of a shipped codebook and gives its source
-    shipped = {(q.question_id, o.key) for w in (2024, 2025)
-               for q in spec.load_codebook(SEEDS / "codebooks" / f"pro_{w}.csv").questions
-               for o in q.options}
-    rows = list(spec.read_csv_rows(SEEDS / "synthesis_priors.csv"))
-    assert {(r["question_id"], r["option_key"]) for r in rows} <= shipped
+# (survey, wave) of every shipped synthetic file
+SHIPPED = sorted((m["instrument"], int(m["wave"])) for p in (SEEDS / "raw").glob("*.csv")
+                 if (m := spec.RAW_NAME.match(p.name)) and m["tag"] == "synthetic")
+
+
+def _options(survey: str, wave: int) -> set[tuple[str, str]]:
+    codebook = spec.load_codebook(SEEDS / "codebooks" / f"{survey}_{wave}.csv")
+    return {(q.question_id, o.key) for q in codebook.questions for o in q.options}
+
+
+def _from_margins(survey: str) -> set[tuple[str, str]]:
+    """(question, option) of the quota variables, which the generator draws from the population
+    margins (`seeds/population_margins.csv`, each row with its source), not from priors."""
+    out = set()
+    for r in spec.read_csv_rows(SEEDS / "population_margins.csv"):
+        if r["survey"] == survey:
+            out |= set(zip(r["variable"].split("*"), r["category"].split("*"), strict=True))
+    return out
+
+
+def _priors(survey: str) -> list[dict[str, str]]:
+    return [r for r in spec.read_csv_rows(SEEDS / "synthesis_priors.csv") if r["survey"] == survey]
+
+
+def test_every_shipped_synthetic_file_is_checked():
+    assert {("pro", 2024), ("pro", 2025), ("public", 2024)} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize(("survey", "wave"), SHIPPED)
+def test_every_option_of_the_shipped_files_has_a_figure_or_a_prior(survey, wave):
+    """No option of a shipped synthetic file is drawn without a published figure, a priors row
+    or (quota variables) a population margin behind it; every priors row names an option of
+    one of the survey's codebooks and gives its source."""
+    rows = _priors(survey)
+    priors = {(r["question_id"], r["option_key"]) for r in rows}
+    assert _options(survey, wave) - priors - _covered(survey) - _from_margins(survey) == set()
+    shipped = set().union(*(_options(s, w) for s, w in SHIPPED if s == survey))
+    assert priors <= shipped
     assert all(r["source"].strip() for r in rows)
+    # a quota variable follows its margins only: a priors row for it would never be read
+    assert priors & _from_margins(survey) == set()
 
 
-def test_single_choice_priors_sum_to_100():
+@pytest.mark.parametrize("survey", sorted({s for s, _ in SHIPPED}))
+def test_single_choice_priors_sum_to_100(survey):
+    books = {q.question_id: q for s, w in SHIPPED if s == survey
+             for q in spec.load_codebook(SEEDS / "codebooks" / f"{s}_{w}.csv").questions}
     sums: dict[str, float] = {}
-    books = {q.question_id: q for q in spec.load_codebook(
-        SEEDS / "codebooks" / "pro_2025.csv").questions}
-    for r in spec.read_csv_rows(SEEDS / "synthesis_priors.csv"):
+    for r in _priors(survey):
         if books[r["question_id"]].qtype != "multi":
             sums[r["question_id"]] = sums.get(r["question_id"], 0) + float(r["share_pct"])
     assert {q: round(s, 6) for q, s in sums.items() if round(s, 6) != 100} == {}

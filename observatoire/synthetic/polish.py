@@ -1,4 +1,5 @@
-"""A deterministic finish for the annealing: best single or paired answer changes."""
+"""A deterministic finish for the annealing: best single or paired answer changes, or a jump of
+a base to its next feasible size followed by single changes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from observatoire.synthetic.engine import Answers
 
 
 class PolishMixin:
-    """Mixed into Search: needs its respondents, levers, running sums and `_apply`."""
+    """Mixed into Search: needs its respondents, levers, related groups, running sums,
+    `_apply`, `_restore` and `_jump_move`."""
 
     def _alternatives(self, answers: Answers, qid: str) -> list[object]:
         """Every other answer a respondent could give to qid (one toggle away for multi)."""
@@ -30,7 +32,9 @@ class PolishMixin:
         """All one-answer changes on the levers of the given targets, with their distance
         change (evaluated, then undone)."""
         moves = []
-        levers = {q for i in targets for q in self.levers[i]}
+        # in a fixed order (a set of question ids would follow the interpreter's hash seed,
+        # and the same seed could then give two files)
+        levers = dict.fromkeys(q for i in targets for q in self.levers[i])
         for r in range(self.n):
             old = self.respondents[r]
             for qid in levers:
@@ -47,7 +51,8 @@ class PolishMixin:
     def polish(self, rounds: int = 50, breadth: int = 80, log=None) -> float:
         """Deterministic finish when annealing leaves a few targets unmet: take the best
         single answer change, or else the best pair of changes among the most promising
-        ones (a pair can cross a ridge no single change can)."""
+        ones (a pair can cross a ridge no single change can), or else a base jump
+        (`_jump_and_descend`)."""
         for _ in range(rounds):
             unmet = [i for i in range(len(self.p.targets)) if self.target_loss(i) > 0]
             if not unmet:
@@ -74,6 +79,8 @@ class PolishMixin:
                         best = (total, (r1, new1, r2, new2))
                 self._apply([(r1, old1, new1)])
             if best[1] is None:
+                if self._jump_and_descend(unmet, log):
+                    continue
                 break
             r1, new1, r2, new2 = best[1]
             self._apply([(r1, new1, self.respondents[r1])])
@@ -81,6 +88,44 @@ class PolishMixin:
             if log:
                 log(f"  polish: pair move, distance {self.total_loss():.3f}")
         return self.total_loss()
+
+    def _descend(self, steps: int) -> None:
+        """Best single answer changes on the levers of the unmet targets, while one helps."""
+        for _ in range(steps):
+            unmet = [i for i in range(len(self.p.targets)) if self.target_loss(i) > 0]
+            moves = self._single_moves(unmet) if unmet else []
+            if not moves:
+                return
+            delta, r, new = min(moves, key=lambda m: m[0])
+            if delta >= -1e-9:
+                return
+            self._apply([(r, new, self.respondents[r])])
+
+    def _jump_and_descend(self, unmet: list[int], log=None, tries: int = 3,
+                          steps: int = 30) -> bool:
+        """When no single or paired change helps: take the base of a group related to an
+        unmet target to its next feasible size in one move (`_jump_move`), then descend by
+        single changes; kept only if the distance falls. A feasible base size can be
+        many respondents away from the current one (every size between infeasible), which
+        pairs of changes cannot reach."""
+        groups = sorted({g for i in unmet for g in self.related[i]})
+        self.rng.shuffle(groups)
+        before = self.total_loss()
+        for g in groups:
+            for _ in range(tries):
+                saved = list(self.respondents)
+                moved = self._jump_move(g)
+                if not moved:
+                    continue
+                self._apply(moved)
+                self._descend(steps)
+                if self.total_loss() < before - 1e-9:
+                    if log:
+                        log(f"  polish: base jump of {len(moved)} answers, distance "
+                            f"{self.total_loss():.3f}")
+                    return True
+                self._restore(saved)
+        return False
 
     @staticmethod
     def _fingerprint(answers: Answers) -> tuple:

@@ -65,6 +65,7 @@ class Search(PolishMixin):
         self.den = [sum(c[i][1] for c in self.contrib) for i in range(k)]
         self._build_groups()
         self.levers = [self._levers(t) for t in problem.targets]
+        self.related = [self._related_groups(levers) for levers in self.levers]
 
     def _sample_margins(self) -> dict[str, tuple[list, list[float]]]:
         """Quota variables are drawn from the population margins, distorted at random (as an
@@ -136,6 +137,18 @@ class Search(PolishMixin):
             if sizes:
                 self.groups.append((members, sorted(sizes)))
         self.group_of = {i: g for g, (members, _) in enumerate(self.groups) for i in members}
+
+    def _related_groups(self, levers: list[str]) -> list[int]:
+        """Groups whose base question is one of these levers or is asked according to one of
+        them: the groups whose size a change of those answers can move."""
+        out = []
+        for g, (members, _) in enumerate(self.groups):
+            ind = self.p.indicators[self.p.targets[members[0]].indicator_id]
+            qid = next((k for k, _ in ind.base if k in self.eng.questions), None)
+            if qid is not None and (qid in levers or any(
+                    u in levers for u, _ in self.eng.questions[qid].universe)):
+                out.append(g)
+        return out
 
     def _levers(self, t: Target) -> list[str]:
         """Questions whose answers move a target: its conditions, its segment, their routing."""
@@ -273,25 +286,53 @@ class Search(PolishMixin):
             self.eng.route(answers, self.rng, start=0, donors=self.respondents)
         return [(r, new, old), (r2, new2, old2)]
 
-    def _base_move(self, g: int, tries: int = 30) -> list[tuple[int, Answers, Answers]]:
+    def _base_move(self, g: int) -> list[tuple[int, Answers, Answers]]:
         """A move towards a feasible base size for a group of targets sharing a base: item
         non-response on the base's question for a respondent of the segment (or an answer
         where there was none). A size such as 165 of 176 producers can need a dozen such
         moves, which random answer changes propose too rarely."""
         members, sizes = self.groups[g]
+        n = self.den[members[0]]
+        at = bisect.bisect_left(sizes, n)
+        target = min((sizes[j] for j in (at - 1, at) if 0 <= j < len(sizes)),
+                     key=lambda size: abs(n - size))
+        return self._resize(g, target, 1)
+
+    def _jump_move(self, g: int) -> list[tuple[int, Answers, Answers]]:
+        """The base of a group taken at once to the next feasible size below or above it: as
+        many item non-responses (or answers) on the base's question as the sizes differ. The
+        sizes in between are all infeasible, a ridge that moves of one respondent rarely
+        cross (2024: 285 or 311 answers on the frequency of generative AI, nothing between,
+        while the share who tried it pins how many were asked)."""
+        members, sizes = self.groups[g]
+        n = round(self.den[members[0]])
+        at = bisect.bisect_left(sizes, n)
+        after = at + 1 if at < len(sizes) and sizes[at] == n else at
+        sides = [sizes[j] for j in (at - 1, after) if 0 <= j < len(sizes)]
+        if not sides:
+            return []
+        target = self.rng.choice(sides)
+        return self._resize(g, target, abs(n - target))
+
+    def _resize(self, g: int, target: int, count: int, tries: int = 30
+                ) -> list[tuple[int, Answers, Answers]]:
+        """`count` respondents of the group's segment moved towards base size `target` (non-
+        response on the base's question, or an answer where there was none), or no move."""
+        members, _ = self.groups[g]
         t = self.p.targets[members[0]]
         ind = self.p.indicators[t.indicator_id]
         qid = next((k for k, _ in ind.base if k in self.eng.questions), None)
         if qid is None or self.eng.questions[qid].is_required or qid in self.frozen:
             return []
         n = self.den[members[0]]
-        at = bisect.bisect_left(sizes, n)
-        target = min((sizes[j] for j in (at - 1, at) if 0 <= j < len(sizes)),
-                     key=lambda size: abs(n - size))
-        for _ in range(tries):
+        moved: list[tuple[int, Answers, Answers]] = []
+        taken: set[int] = set()
+        for _ in range(tries * count):
+            if len(moved) == count:
+                break
             r = self.rng.randrange(self.n)
             old = self.respondents[r]
-            if qid not in old:
+            if r in taken or qid not in old:
                 continue
             if n > target and self.contrib[r][members[0]][1] > 0:
                 value = None
@@ -303,8 +344,9 @@ class Search(PolishMixin):
             new = dict(old)
             new[qid] = value
             self.eng.route(new, self.rng, start=self.position[qid] + 1, donors=self.respondents)
-            return [(r, new, old)]
-        return []
+            moved.append((r, new, old))
+            taken.add(r)
+        return moved if len(moved) == count else []
 
     def _partner(self, r: int, qid: str, candidates: int = 12) -> int:
         """A swap partner for respondent r: among a few random respondents, one who answered

@@ -23,9 +23,7 @@ segments as (
 
 final as (
 
-    select * from answers
-    union all
-    select * from segments
+    {{ union_all_ctes(['answers', 'segments']) }}
 
 )
 

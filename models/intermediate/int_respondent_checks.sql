@@ -242,19 +242,10 @@ straightliners as (
 
 findings as (
 
-    select * from duplicate_ids
-    union all
-    select * from duplicate_answers
-    union all
-    select * from invalid_answers
-    union all
-    select * from broken_routing
-    union all
-    select * from missing_required
-    union all
-    select * from speeders
-    union all
-    select * from straightliners
+    {{ union_all_ctes([
+        'duplicate_ids', 'duplicate_answers', 'invalid_answers', 'broken_routing',
+        'missing_required', 'speeders', 'straightliners',
+    ]) }}
 
 ),
 

@@ -65,11 +65,7 @@ everyone as (
 
 simple as (
 
-    select * from from_options
-    union all
-    select * from explicit
-    union all
-    select * from everyone
+    {{ union_all_ctes(['from_options', 'explicit', 'everyone']) }}
 
 ),
 
@@ -83,9 +79,7 @@ crossed as (
 
 final as (
 
-    select * from simple
-    union all
-    select * from crossed
+    {{ union_all_ctes(['simple', 'crossed']) }}
 
 )
 

@@ -1,12 +1,6 @@
 -- Per wave and survey: respondents landed, accepted, quarantined, and by check (blocking
 -- or flag only). `is_reconciled`: landed = accepted + quarantined (nothing silently lost).
-with quality as (
-
-    select * from {{ ref('int_respondent_quality') }}
-
-),
-
-checks as (
+with checks as (
 
     select * from {{ ref('int_respondent_checks') }}
 
@@ -22,14 +16,15 @@ rules as (
 
 totals as (
 
+    -- the wave's counts are dim_wave's (one place); waves with no landed file have no checks
     select
         survey,
         wave_year,
-        count(*) as landed_n,
-        count(*) filter (where not is_quarantined) as accepted_n,
-        count(*) filter (where is_quarantined) as quarantined_n
-    from quality
-    group by all
+        landed_n,
+        respondents_n as accepted_n,
+        quarantined_n
+    from {{ ref('dim_wave') }}
+    where landed_n > 0
 
 ),
 

@@ -14,10 +14,8 @@ with source as (
 labelled as (
 
     select
-        {{ landed_survey('filename') }} as survey,
-        {{ landed_wave_year('filename') }} as wave_year,
+        {{ landed_file_columns() }},
         respondent_id,
-        regexp_extract(filename, '[^/]+$') as source_file,
         cast(source_row as integer) as source_row,
         try_cast(started_at as timestamp) as started_at,
         try_cast(ended_at as timestamp) as ended_at

@@ -15,10 +15,8 @@ labelled as (
 
     select
         *,
-        {{ landed_survey('filename') }} as file_survey,
-        {{ landed_wave_year('filename') }} as file_wave_year,
         -- once per landed row, not once per unpivoted cell
-        regexp_extract(filename, '[^/]+$') as source_file
+        {{ landed_file_columns(prefix='file_') }}
     from source
 
 ),

@@ -148,17 +148,19 @@ with simple as (
     select rowid, survey, wave_year, 'profession', 'realisateur_or_chef_operateur'
     from accepted where profession__3 = '1' or profession__4 = '1'
     union all
-    select rowid, survey, wave_year, 'gender',
-        ['femme', 'homme', 'autre'][cast(gender as integer)]
-    from accepted where gender is not null
-    union all
-    select rowid, survey, wave_year, 'age_band',
-        case when age_band = '4' then '60_plus' else 'under_60' end
-    from accepted where age_band is not null
-    union all
-    select rowid, survey, wave_year, 'sector',
-        ['cinema_only', 'audiovisual_only', 'both'][cast(sector as integer)]
-    from accepted where sector is not null
+    -- single-choice segments, a row for each one answered
+    select rid, survey, wave_year, segment_type, segment_value
+    from (
+        select rowid as rid, survey, wave_year,
+            unnest(['gender', 'age_band', 'sector']) as segment_type,
+            unnest([
+                ['femme', 'homme', 'autre'][cast(gender as integer)],
+                case when age_band = '4' then '60_plus' when age_band is not null then 'under_60' end,
+                ['cinema_only', 'audiovisual_only', 'both'][cast(sector as integer)]
+            ]) as segment_value
+        from accepted
+    )
+    where segment_value is not null
     union all
     select rowid, survey, wave_year, 'usage_frequency',
         case ai_frequency when '1' then 'regular_or_daily' when '2' then 'regular_or_daily'

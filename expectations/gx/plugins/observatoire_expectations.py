@@ -296,17 +296,30 @@ class UnreproducedFigures(_TableMetric):
 
 # ---------------------------------------------------------------- expectations
 class _TableExpectation(BatchExpectation):
-    """An expectation on a whole table (batch), decided from one table metric."""
+    """An expectation on a whole table (batch), decided from one table metric. A wave check
+    names its metric (`table_metric`) and lists what it found unexpected (`judge`); its
+    annotated parameters are its success keys."""
 
     domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
+    table_metric: ClassVar[str]
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "table_metric" in vars(cls):
+            cls.metric_dependencies = (cls.table_metric,)
+            cls.success_keys = tuple(name for name, kind in vars(cls)["__annotations__"].items()
+                                     if "ClassVar" not in str(kind))
 
-def _outcome(unexpected: list, element_count: int, observed: str) -> dict[str, Any]:
-    """Success when nothing is unexpected; the unexpected elements (questions, margin cells,
-    figures) listed by name."""
-    return {"success": not unexpected, "result": {
-        "observed_value": observed, "unexpected_count": len(unexpected),
-        "element_count": element_count, "partial_unexpected_list": unexpected[:SAMPLE]}}
+    def judge(self, found) -> tuple[list, int, str]:
+        """(unexpected elements by name, elements checked, observed value) from the metric."""
+        raise NotImplementedError
+
+    def _validate(self, metrics: dict, runtime_configuration: dict | None = None,
+                  execution_engine=None) -> dict[str, Any]:
+        unexpected, element_count, observed = self.judge(metrics[self.table_metric])
+        return {"success": not unexpected, "result": {
+            "observed_value": observed, "unexpected_count": len(unexpected),
+            "element_count": element_count, "partial_unexpected_list": unexpected[:SAMPLE]}}
 
 
 class _RespondentExpectation(_TableExpectation):
@@ -370,51 +383,44 @@ class ExpectAnswerPatternsUnique(_RespondentExpectation):
 class ExpectItemNonresponseBelow(_TableExpectation):
     """The share of non-response of every question asked to everyone is at most `threshold`."""
 
+    table_metric: ClassVar[str] = "observatoire.item_nonresponse"
     codebook: str | SuiteParameterDict
     threshold: float | SuiteParameterDict
 
-    success_keys = ("codebook", "threshold")
-    metric_dependencies = ("observatoire.item_nonresponse",)
-
-    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
-        rates = pd.Series(metrics["observatoire.item_nonresponse"], dtype=float)
+    def judge(self, found):
+        rates = pd.Series(found, dtype=float)
         over = rates[rates > float(self.threshold) + 1e-12]
         worst = f"{rates.idxmax()}: {rates.max():.3f}" if len(rates) else "no question"
-        return _outcome(list(over.index), len(rates), f"highest {worst}")
+        return list(over.index), len(rates), f"highest {worst}"
 
 
 class ExpectWeightsToReproduceMargins(_TableExpectation):
     """Weighted shares reproduce every population margin (joint margins included) within
     `tolerance`; vacuously true for an unweighted wave (no margins)."""
 
+    table_metric: ClassVar[str] = "observatoire.margin_errors"
     codebook: str | SuiteParameterDict
     margins: dict | SuiteParameterDict
     tolerance: float | SuiteParameterDict
 
-    success_keys = ("codebook", "margins", "tolerance")
-    metric_dependencies = ("observatoire.margin_errors",)
-
-    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
-        errors = pd.Series(metrics["observatoire.margin_errors"], dtype=float)
+    def judge(self, found):
+        errors = pd.Series(found, dtype=float)
         over = errors[errors > float(self.tolerance)]
         observed = (f"max margin error {errors.max():.3g}" if len(errors)
                     else "unweighted wave (no margins)")
-        return _outcome(list(over.index), len(errors), observed)
+        return list(over.index), len(errors), observed
 
 
 class ExpectPublishedFiguresReproduced(_TableExpectation):
     """Every published figure of the wave is reproduced by the indicators to its printed
     precision, or listed in the published exceptions."""
 
+    table_metric: ClassVar[str] = "observatoire.unreproduced_figures"
     published: str | SuiteParameterDict
     survey: str | SuiteParameterDict
     exceptions: list | SuiteParameterDict
 
-    success_keys = ("published", "survey", "exceptions")
-    metric_dependencies = ("observatoire.unreproduced_figures",)
-
-    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
-        found = metrics["observatoire.unreproduced_figures"]
+    def judge(self, found):
         missed, checked = found["missed"], found["checked"]
-        return _outcome(missed, checked,
-                        f"{checked - len(missed)} of {checked} reproduced or listed exceptions")
+        reproduced = checked - len(missed)
+        return missed, checked, f"{reproduced} of {checked} reproduced or listed exceptions"

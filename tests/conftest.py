@@ -49,6 +49,16 @@ def drop_shipped_wave(seeds: Path, year: int) -> None:
                                      encoding="utf-8")
 
 
+MADE_UP = Path(__file__).resolve().parent / "made_up"
+
+
+def made_up_figures(name: str) -> list[tuple[str, ...]]:
+    """Made-up published figures of a test wave (tests/made_up/<name>.csv, not real): rows of
+    (survey, indicator_id, segment_type, segment_value, value, unit, printed_decimals)."""
+    with open(MADE_UP / f"{name}.csv", newline="", encoding="utf-8") as handle:
+        return [tuple(row) for row in list(csv.reader(handle))[1:]]
+
+
 def write_made_up_figures(seeds: Path, year: int, figures) -> None:
     """The published figures of a made-up wave (a test fixture), as
     published/published_figures_<year>.csv: `figures` are (survey, indicator_id, segment_type,
@@ -181,13 +191,13 @@ def refreshed(shipped_warehouse, tmp_path_factory, request):
     request.addfinalizer(stack.close)
     root = tmp_path_factory.mktemp("refresh")
     settings = settings_in(root)
-    publisher.publish(shipped_warehouse, settings.published_path, run_id="before")
-    before = published_state(settings.published_path)
+    publisher.publish(shipped_warehouse, settings.paths.published, run_id="before")
+    before = published_state(settings.paths.published)
 
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT),
-           "OBSERVATOIRE_WAREHOUSE": str(settings.warehouse_path),
-           "OBSERVATOIRE_PUBLISHED_DIR": str(settings.published_path),
-           "OBSERVATOIRE_REPORT_DIR": str(settings.report_path),
+           "OBSERVATOIRE_WAREHOUSE": str(settings.paths.warehouse),
+           "OBSERVATOIRE_PUBLISHED_DIR": str(settings.paths.published),
+           "OBSERVATOIRE_REPORT_DIR": str(settings.paths.report),
            "DAGSTER_HOME": str(root / "dagster_home")}
     process = subprocess.Popen([sys.executable, "-m", "observatoire.cli", "run", "--quiet"],
                                cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -195,7 +205,7 @@ def refreshed(shipped_warehouse, tmp_path_factory, request):
     try:  # kill it (and dbt) once dbt has started rewriting the warehouse's tables
         deadline, midway = time.time() + 180, False
         while not midway and time.time() < deadline and process.poll() is None:
-            logs = list(settings.dbt_runs_path.glob("*/dbt.log"))
+            logs = list(settings.paths.dbt_runs.glob("*/dbt.log"))
             midway = any("OK created sql table model" in log.read_text(errors="ignore")
                          for log in logs)
             time.sleep(0.2)
@@ -203,12 +213,12 @@ def refreshed(shipped_warehouse, tmp_path_factory, request):
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     killed = SimpleNamespace(midway=midway, returncode=process.returncode,
-                             published_state=published_state(settings.published_path),
-                             leftovers=leftovers(settings.published_path))
+                             published_state=published_state(settings.paths.published),
+                             leftovers=leftovers(settings.paths.published))
 
     readers = root / "readers"
     readers.mkdir()
-    snapshot = settings.published_path / "observatoire.duckdb"
+    snapshot = settings.paths.published / "observatoire.duckdb"
     holder = start_reader(snapshot, readers, "hold")
     reconnecting = start_reader(snapshot, readers, "reconnect")
     # entered, so that Dagster's current state storage is this instance's, whatever tests
@@ -223,7 +233,7 @@ def refreshed(shipped_warehouse, tmp_path_factory, request):
     yield SimpleNamespace(
         root=root, settings=settings, instance=instance, result=result, before=before,
         killed=killed, readers=outputs,
-        after=published_state(settings.published_path) if result.success else None,
+        after=published_state(settings.paths.published) if result.success else None,
         snapshot_run_id=publisher.snapshot_info(result.snapshot)["run_id"]
         if result.success else None)
 

@@ -9,27 +9,13 @@ from tests.conftest import (
     add_made_up_wave_row,
     build,
     copy_project,
+    made_up_figures,
     query,
     write_made_up_figures,
 )
 
 # A made-up wave (test fixture, not real figures): other sizes, other values, other precision.
-TARGETS_2031 = [
-    # survey, indicator, segment type, segment value, value, unit, decimals
-    ("pro", "respondents", "all", "all", 400, "count", 0),
-    ("pro", "respondents", "profession", "scenariste", 250, "count", 0),
-    ("pro", "respondents", "profession", "producteur", 120, "count", 0),
-    ("pro", "ai_tried", "all", "all", 64, "pct", 0),
-    ("pro", "ai_tried", "profession", "producteur", 80, "pct", 0),
-    ("pro", "ai_tried", "gender", "femme", 58, "pct", 0),
-    ("pro", "genai_tried", "all", "all", 55, "pct", 0),
-    ("pro", "genai_regular_or_daily", "all", "all", 41.5, "pct", 1),
-    ("pro", "use_case_traduction", "profession", "producteur", 61, "pct", 0),
-    ("pro", "satisfaction_very_satisfied", "all", "all", 12, "pct", 0),
-    ("pro", "base_non_use_reasons", "all", "all", 150, "count", 0),
-    ("pro", "impact_score_mean", "profession_x_usage", "scenariste|non_user", 4.4, "mean_0_10", 1),
-    ("pro", "company_has_ai_expert", "all", "all", 20, "pct", 0),
-]
+TARGETS_2031 = made_up_figures("generator_2031")
 
 
 def _write_wave(seeds, year: int, targets) -> None:

@@ -20,19 +20,14 @@ from tests.conftest import (
     build,
     copy_project,
     made_once,
+    made_up_figures,
     query,
     write_made_up_figures,
 )
 
 YEAR = 2025
 # Made-up published figures of the test wave (not real).
-TARGETS = [
-    ("respondents", "all", "all", 600, "count", 0),
-    ("respondents", "profession", "scenariste", 380, "count", 0),
-    ("respondents", "profession", "producteur", 130, "count", 0),
-    ("ai_tried", "all", "all", 60, "pct", 0),
-    ("genai_regular_or_daily", "all", "all", 40.0, "pct", 1),
-]
+TARGETS = made_up_figures("provenance_2025")
 # Made-up stated changes 2024 → 2025: (indicator, segment type, value, change, implied from).
 # `ai_tried` all gets its change from the landed files (reproduced); the directors' change is
 # the documented exception of the shipped seed; +90 points cannot be reproduced; translation
@@ -79,7 +74,7 @@ def _configure(seeds) -> None:
              else line for line in waves]  # the poll declared real: its figures are measured
     (seeds / "waves.csv").write_text("".join(waves), encoding="utf-8")
     add_made_up_wave_row(seeds, YEAR)
-    write_made_up_figures(seeds, YEAR, [("pro", *row) for row in TARGETS])
+    write_made_up_figures(seeds, YEAR, TARGETS)
 
 
 def _write_changes(seeds, ai_tried_change: float) -> None:

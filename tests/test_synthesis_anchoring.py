@@ -13,6 +13,7 @@ import pytest
 
 from observatoire import spec
 from observatoire.synthetic import anchoring, synth
+from tests.conftest import made_up_figures
 from tests.test_generator import _write_wave
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -20,18 +21,8 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 # Made-up figures (test fixture): the first wave publishes satisfaction and the producers'
 # AI expert; the second does not, so those become "unpublished" rows whose level must follow
 # the first wave instead of a free draw.
-FIGURES = [
-    ("respondents", "all", "all", 300, "count", 0),
-    ("respondents", "profession", "scenariste", 190, "count", 0),
-    ("respondents", "profession", "producteur", 80, "count", 0),
-    ("ai_tried", "all", "all", 52, "pct", 0),
-    ("genai_tried", "all", "all", 41, "pct", 0),
-    ("ai_tried", "profession", "producteur", 70, "pct", 0),
-]
-FIRST_ONLY = [
-    ("satisfaction_very_satisfied", "all", "all", 8, "pct", 0),
-    ("company_has_ai_expert", "all", "all", 10, "pct", 0),
-]
+FIGURES = made_up_figures("anchoring_both_waves")
+FIRST_ONLY = made_up_figures("anchoring_first_wave_only")
 
 
 def _seeds(tmp_path: Path) -> Path:
@@ -41,10 +32,6 @@ def _seeds(tmp_path: Path) -> Path:
     (seeds / "raw").mkdir()
     (seeds / "published").mkdir()
     return seeds
-
-
-def _add_wave(seeds: Path, year: int, figures) -> None:
-    _write_wave(seeds, year, [("pro", *row) for row in figures])
 
 
 def _shares(path: Path, codebook: spec.Codebook) -> dict[tuple[str, str, str], tuple[int, int]]:
@@ -95,8 +82,8 @@ def _significant(first, second, skip_questions: set[str]) -> tuple[int, int, lis
 
 def test_unpublished_rows_stay_flat_between_two_synthetic_waves(tmp_path):
     seeds = _seeds(tmp_path)
-    _add_wave(seeds, 2031, FIGURES + FIRST_ONLY)
-    _add_wave(seeds, 2032, FIGURES)
+    _write_wave(seeds, 2031, FIGURES + FIRST_ONLY)
+    _write_wave(seeds, 2032, FIGURES)
     quiet = {"log": lambda *_: None, "steps": 60_000}
     assert synth.synthesise(2031, "pro", seeds=seeds, seed=1, **quiet) == []
     assert synth.synthesise(2032, "pro", seeds=seeds, seed=2, **quiet) == []
@@ -108,14 +95,15 @@ def test_unpublished_rows_stay_flat_between_two_synthetic_waves(tmp_path):
     rows, sig, worst = _significant(first, second, published_questions)
     assert rows > 200
     assert sig / rows < 0.05, worst
-    # the satisfaction published in 2031 only (8 %) carries over to 2032 (not a fresh draw)
+    # the satisfaction published in 2031 only carries over to 2032 (not a fresh draw)
+    published = next(float(f[4]) for f in FIRST_ONLY if f[1] == "satisfaction_very_satisfied")
     x, n = second[("satisfaction", "very_satisfied", "all")]
-    assert abs(100 * x / n - 8) < 4
+    assert abs(100 * x / n - published) < 4
 
 
 def test_priors_give_unpublished_splits_instead_of_uniform_draws(tmp_path):
     seeds = _seeds(tmp_path)
-    _add_wave(seeds, 2031, FIGURES)
+    _write_wave(seeds, 2031, FIGURES)
     assert synth.synthesise(2031, "pro", seeds=seeds, seed=3, steps=30_000,
                             log=lambda *_: None) == []
     codebook = spec.load_codebook(seeds / "codebooks" / "pro_2031.csv")
@@ -197,9 +185,9 @@ def test_stated_changes_narrow_both_waves(tmp_path):
     """The earlier wave is pulled to the value the change implies, the later one to the
     earlier wave's computed value plus the change; an undocumented contradiction stops."""
     seeds = _seeds(tmp_path)
-    _add_wave(seeds, 2031, FIGURES)
-    _add_wave(seeds, 2032, [f if f[0] != "ai_tried" or f[1] != "all" else
-                            ("ai_tried", "all", "all", 63.4, "pct", 1) for f in FIGURES])
+    _write_wave(seeds, 2031, FIGURES)
+    _write_wave(seeds, 2032, [f if f[1:3] != ("ai_tried", "all") else
+                              ("pro", "ai_tried", "all", "all", 63.4, "pct", 1) for f in FIGURES])
     (seeds / "published" / "published_changes_2032.csv").write_text(
         "survey,indicator_id,segment_type,segment_value,from_wave,to_wave,change_points,"
         "printed_decimals,implied_from_value,source,note\n"

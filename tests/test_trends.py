@@ -15,22 +15,14 @@ from tests.conftest import (
     build,
     copy_project,
     drop_shipped_wave,
+    made_up_figures,
     query,
     write_made_up_figures,
 )
 
 YEAR = 2025
 # Made-up figures for a test wave (not real): sizes, values and precision differ from 2024.
-TARGETS = [
-    ("pro", "respondents", "all", "all", 500, "count", 0),
-    ("pro", "respondents", "profession", "scenariste", 320, "count", 0),
-    ("pro", "respondents", "profession", "producteur", 110, "count", 0),
-    ("pro", "ai_tried", "all", "all", 66, "pct", 0),
-    ("pro", "genai_regular_or_daily", "all", "all", 45.0, "pct", 1),
-    ("pro", "satisfaction_very_satisfied", "all", "all", 10, "pct", 0),
-    ("pro", "use_case_traduction", "all", "all", 40, "pct", 0),
-    ("pro", "ai_charter_known", "all", "all", 30, "pct", 0),
-]
+TARGETS = made_up_figures("trends_2025")
 
 
 def _change_codebook(seeds) -> None:

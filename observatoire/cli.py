@@ -64,11 +64,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     say(f"\nrefresh of wave(s) {', '.join(result.waves)} done in {result.seconds:.1f} s "
         f"(run {result.run_id})")
-    print(f"warehouse:          {settings.warehouse_path}")
+    print(f"warehouse:          {settings.paths.warehouse}")
     print(f"published snapshot: {result.snapshot}")
-    print(f"published parquet:  {settings.published_path / 'parquet'}")
+    print(f"published parquet:  {settings.paths.published / 'parquet'}")
     print(f"auditor's report:   {result.report_index}")
-    print(f"barometer site:     {settings.site_path / 'index.html'}")
+    print(f"barometer site:     {settings.paths.site / 'index.html'}")
     print(f"data catalog:       {result.report_index.parent / 'catalog' / 'index.html'}")
     return 0
 
@@ -83,7 +83,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     dbt_env()
     home = _dagster_home()
     with DagsterInstance.get() as instance:  # wave partitions visible before the first sensor tick
-        sync_waves(instance, ObservatoireSettings.from_env().landing_path)
+        sync_waves(instance, ObservatoireSettings.from_env().paths.landing)
     bin_dir = Path(sys.executable).parent
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home})", flush=True)

@@ -20,15 +20,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import duckdb
-from dagster import (
-    AssetExecutionContext,
-    AssetKey,
-    AssetSpec,
-    BackfillPolicy,
-    Config,
-    Output,
-)
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -56,7 +49,8 @@ from orchestration.resources import ObservatoireSettings
 
 MANIFEST_TARGET = Path("target") / "dagster"
 # dbt sources read by glob; in Dagster they are the per-instrument landed assets.
-INSTRUMENT_SOURCES = {AssetKey(["landed", "respondent_files"]), AssetKey(["landed", "codebooks"])}
+INSTRUMENT_SOURCES = {dg.AssetKey(["landed", "respondent_files"]),
+                      dg.AssetKey(["landed", "codebooks"])}
 
 
 def _venv_tools_on_path() -> None:
@@ -105,7 +99,7 @@ class ObservatoireTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
 
-    def get_asset_spec(self, manifest, unique_id, project) -> AssetSpec:
+    def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         if not any(dep.asset_key in INSTRUMENT_SOURCES for dep in spec.deps):
             return spec
@@ -113,7 +107,7 @@ class ObservatoireTranslator(DagsterDbtTranslator):
         deps += [instrument_key(i) for i in instruments()]
         return spec.replace_attributes(deps=deps)
 
-    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if (dbt_resource_props["resource_type"] == "source"
                 and dbt_resource_props["name"] == "published_figures"):
             return PUBLISHED_FIGURES_KEY
@@ -123,7 +117,7 @@ class ObservatoireTranslator(DagsterDbtTranslator):
 translator = ObservatoireTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def relations(manifest: Mapping[str, Any]) -> dict[AssetKey, str]:
+def relations(manifest: Mapping[str, Any]) -> dict[dg.AssetKey, str]:
     """`schema.table` of each dbt table (models and seeds materialised as tables)."""
     found = {}
     for node in manifest["nodes"].values():
@@ -133,7 +127,7 @@ def relations(manifest: Mapping[str, Any]) -> dict[AssetKey, str]:
     return found
 
 
-def _row_counts(warehouse: Path, tables: dict[AssetKey, str]) -> dict[AssetKey, int]:
+def _row_counts(warehouse: Path, tables: dict[dg.AssetKey, str]) -> dict[dg.AssetKey, int]:
     """Row counts, read-only, once dbt (the only writer) has exited."""
     counts = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -147,7 +141,7 @@ def _row_counts(warehouse: Path, tables: dict[AssetKey, str]) -> dict[AssetKey, 
 
 def _run_target(settings: ObservatoireSettings, run_id: str) -> Path:
     """A fresh target folder for this run, seeded with the manifest's partial parse."""
-    target = settings.dbt_runs_path / run_id
+    target = settings.paths.dbt_runs / run_id
     target.mkdir(parents=True, exist_ok=True)
     partial = dbt_project.manifest_path.parent / "partial_parse.msgpack"
     if partial.exists() and not (target / partial.name).exists():
@@ -173,7 +167,7 @@ class ObservatoireDbtCli(DbtCliResource):
         return version.parse(metadata.version("dbt-core"))
 
 
-class DbtBuildConfig(Config):
+class DbtBuildConfig(dg.Config):
     """Run options (launchpad in the UI, `observatoire run --rebuild` on the command line)."""
 
     rebuild_waves: bool = Field(
@@ -209,9 +203,9 @@ def waves_to_test(settings: ObservatoireSettings, config: DbtBuildConfig,
     the configuration), the run's waves. A built wave is immutable: its tests passed when it was
     built (docs/architecture.md, "A wave is checked once")."""
     landed = {(m["instrument"], int(m["wave"])) for path in
-              (settings.landing_path / "raw").glob("*.csv")
+              (settings.paths.landing / "raw").glob("*.csv")
               if (m := LANDED_FILE.match(path.name))}
-    new = {str(wave) for _, wave in landed - built_pairs(settings.warehouse_path)}
+    new = {str(wave) for _, wave in landed - built_pairs(settings.paths.warehouse)}
     waves = new | (set(run_waves) if config.rebuild_waves else set())
     return sorted(waves or run_waves)
 
@@ -226,7 +220,7 @@ def build_fingerprint(settings: ObservatoireSettings, args: list[str]) -> str:
     """What a `dbt build` reads: the dbt project, the landed files, the Python of the models,
     the pseudonymisation key, the arguments and the versions of dbt."""
     files = reuse.files_under(PROJECT_ROOT, DBT_SOURCES + DBT_PYTHON, DBT_SOURCE_SUFFIXES)
-    files += [path for path, _ in landed_files(settings.landing_path)]
+    files += [path for path, _ in landed_files(settings.paths.landing)]
     key = os.environ.get(PSEUDONYM_ENV, "")
     key_digest = reuse.digest([key]) if key else (
         reuse.file_digest(key_file()) if key_file().exists() else "")
@@ -243,14 +237,14 @@ def reusable_build(settings: ObservatoireSettings, config: DbtBuildConfig,
     when the caller has it already (it reads every landed file)."""
     if config.full_refresh or config.rebuild_waves:
         return None
-    previous = reuse.recorded(settings.warehouse_path, DBT_STEP)
+    previous = reuse.recorded(settings.paths.warehouse, DBT_STEP)
     if previous is None:
         return None
     fingerprint = fingerprint or build_fingerprint(settings, build_args(settings, config, waves))
     return previous[1] if previous[0] == fingerprint else None
 
 
-def _reused_build(context: AssetExecutionContext, run_id: str) -> Iterator[Any]:
+def _reused_build(context: dg.AssetExecutionContext, run_id: str) -> Iterator[Any]:
     """The events of a build whose inputs are those of the successful build of `run_id`.
 
     Nothing is rebuilt, so nothing is re-reported: the tables and their dbt tests keep the
@@ -265,12 +259,12 @@ def _reused_build(context: AssetExecutionContext, run_id: str) -> Iterator[Any]:
     selected = {assets.keys_by_output_name[n]: n for n in outputs
                 if n in assets.keys_by_output_name}  # the others are the checks' outputs
     consumed = {k for k in selected if graph.has(k) and graph.get(k).child_keys - own}
-    done: set[AssetKey] = set()
+    done: set[dg.AssetKey] = set()
     while len(done) < len(consumed):  # in dependency order, as Dagster requires
         ready = sorted((k for k in consumed if k not in done
                         and not (assets.asset_deps.get(k, set()) & (consumed - done))), key=str)
         for key in ready:
-            yield Output(None, output_name=selected[key], metadata={
+            yield dg.Output(None, output_name=selected[key], metadata={
                 "reused_from_run": run_id,
                 "reason": "dbt project, landed files and code unchanged since that run"})
         done.update(ready)
@@ -295,13 +289,13 @@ def build_args(settings: ObservatoireSettings, config: DbtBuildConfig,
     project=dbt_project,
     dagster_dbt_translator=translator,
     partitions_def=waves_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
+    backfill_policy=dg.BackfillPolicy.single_run(),
     name="observatoire_dbt",
 )
-def observatoire_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
+def observatoire_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                      settings: ObservatoireSettings, config: DbtBuildConfig) -> Iterator[Any]:
     """`dbt build` (seeds, models, tests) into the warehouse; row counts added to each table."""
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     args = build_args(settings, config, context.partition_keys)
     fingerprint = build_fingerprint(settings, args)  # landed files read once per run
     reused_run = reusable_build(settings, config, context.partition_keys, fingerprint)
@@ -309,18 +303,18 @@ def observatoire_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
         context.log.info(f"dbt build reused: its inputs are those of run {reused_run}")
         yield from _reused_build(context, reused_run)
         return
-    reuse.forget(settings.warehouse_path, DBT_STEP)  # recorded again only if this build succeeds
+    reuse.forget(settings.paths.warehouse, DBT_STEP)  # recorded again only if this build succeeds
     target = _run_target(settings, context.run.run_id)
     tested = waves_to_test(settings, config, context.partition_keys)
-    context.log.info(f"dbt {' '.join(args)} -> {settings.warehouse_path} (target {target}); "
+    context.log.info(f"dbt {' '.join(args)} -> {settings.paths.warehouse} (target {target}); "
                      f"waves {context.partition_keys}; tests by wave on {tested}")
     with settings.dbt_environment(build_env(config, tested)):
         invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     events = list(invocation.stream())  # dbt holds the write lock until it exits
-    counts = _row_counts(settings.warehouse_path, relations(invocation.manifest)) \
-        if settings.warehouse_path.exists() else {}
+    counts = _row_counts(settings.paths.warehouse, relations(invocation.manifest)) \
+        if settings.paths.warehouse.exists() else {}
     for event in events:
-        if isinstance(event, Output):
+        if isinstance(event, dg.Output):
             key = context.asset_key_for_output(event.output_name)
             if key in counts:
                 event = event.with_metadata({**event.metadata, "dagster/row_count": counts[key],
@@ -330,7 +324,7 @@ def observatoire_dbt(context: AssetExecutionContext, dbt: DbtCliResource,
         raise RuntimeError(f"dbt build failed{_failure_summary(target)}; see the step log and "
                            f"{target}/dbt.log")
     if not context.is_subset:  # a partial build does not stand for the whole project
-        reuse.record(settings.warehouse_path, DBT_STEP, fingerprint, context.run.run_id)
+        reuse.record(settings.paths.warehouse, DBT_STEP, fingerprint, context.run.run_id)
     shutil.rmtree(target, ignore_errors=True)  # kept when the build failed, for its logs
 
 
@@ -355,12 +349,12 @@ def _failure_summary(target: Path) -> str:
     return f" at {names}{hint}"
 
 
-def layer_keys(layers: tuple[str, ...]) -> list[AssetKey]:
+def layer_keys(layers: tuple[str, ...]) -> list[dg.AssetKey]:
     """Keys of the dbt models in the given layers (asset groups)."""
     return sorted((s.key for s in observatoire_dbt.specs if s.group_name in layers),
                   key=lambda k: k.to_user_string())
 
 
-def model_key(name: str) -> AssetKey:
+def model_key(name: str) -> dg.AssetKey:
     """Asset key of the dbt model `name`."""
     return next(s.key for s in observatoire_dbt.specs if s.key.path[-1] == name)

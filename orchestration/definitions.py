@@ -1,6 +1,6 @@
 """Dagster code location: the yearly refresh, from landed files to the published warehouse."""
 
-from dagster import Definitions, in_process_executor
+import dagster as dg
 
 from observatoire.warehouse.dbt_runner import dbt_executable
 from orchestration.dbt_models import ObservatoireDbtCli, dbt_project, observatoire_dbt
@@ -14,7 +14,7 @@ from orchestration.sensors import landing_sensor
 from orchestration.serving import data_catalog, postgres_release
 from orchestration.site import barometer_site
 
-defs = Definitions(
+defs = dg.Definitions(
     assets=[*landing_assets(), observatoire_dbt, observatoire_snapshot, auditor_report,
             barometer_site, postgres_release, data_catalog],
     asset_checks=[great_expectations_suites],
@@ -27,5 +27,5 @@ defs = Definitions(
     },
     # Steps run one after another in the run's process: the warehouse has one writer at a time
     # (DuckDB), the chain is sequential anyway, and no process is spawned per step.
-    executor=in_process_executor,
+    executor=dg.in_process_executor,
 )

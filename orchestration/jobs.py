@@ -3,13 +3,13 @@
 The schedule, the sensor, the CLI (`observatoire run`) and the UI all launch this one job.
 """
 
-from dagster import AssetSelection, define_asset_job
+import dagster as dg
 
 REFRESH_JOB = "refresh"
 
-refresh_job = define_asset_job(
+refresh_job = dg.define_asset_job(
     name=REFRESH_JOB,
-    selection=AssetSelection.all(),
+    selection=dg.AssetSelection.all(),
     description="Yearly refresh of one or more waves: check the landed files, dbt build, Great "
                 "Expectations, publish the BI snapshot and the auditor's report.",
 )

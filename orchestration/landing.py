@@ -9,13 +9,7 @@ sha256, rows, columns. The files themselves stay where they landed; dbt reads th
 import csv
 from pathlib import Path
 
-from dagster import (
-    AssetExecutionContext,
-    AssetKey,
-    AssetsDefinition,
-    MaterializeResult,
-    MetadataValue,
-)
+import dagster as dg
 
 from observatoire.spec import SEEDS, read_csv_rows
 from observatoire.warehouse.reuse import file_digest
@@ -23,12 +17,12 @@ from orchestration.partitions import LANDED_NAME, instruments, wave_asset
 from orchestration.resources import ObservatoireSettings
 
 LANDING_GROUP = "landing"
-PUBLISHED_FIGURES_KEY = AssetKey(["landed", "published_figures"])
-PUBLISHED_CHANGES_KEY = AssetKey(["landed", "published_changes"])
+PUBLISHED_FIGURES_KEY = dg.AssetKey(["landed", "published_figures"])
+PUBLISHED_CHANGES_KEY = dg.AssetKey(["landed", "published_changes"])
 
 
-def instrument_key(instrument: str) -> AssetKey:
-    return AssetKey(["landed", instrument])
+def instrument_key(instrument: str) -> dg.AssetKey:
+    return dg.AssetKey(["landed", instrument])
 
 
 def _csv_shape(path: Path) -> tuple[int, int]:
@@ -73,7 +67,7 @@ def inspect_instrument(landing_root: Path, instrument: str, wave: str, waves_csv
     }
 
 
-def _instrument_asset(instrument: str) -> AssetsDefinition:
+def _instrument_asset(instrument: str) -> dg.AssetsDefinition:
     @wave_asset(
         instrument_key(instrument),
         group=LANDING_GROUP,
@@ -81,22 +75,22 @@ def _instrument_asset(instrument: str) -> AssetsDefinition:
         description=f"Respondent file and codebook of the `{instrument}` instrument, as landed "
                     f"in `<landing_root>/raw/` and `<landing_root>/codebooks/`.",
     )
-    def landed_instrument(context: AssetExecutionContext,
-                          settings: ObservatoireSettings) -> MaterializeResult:
+    def landed_instrument(context: dg.AssetExecutionContext,
+                          settings: ObservatoireSettings) -> dg.MaterializeResult:
         per_wave = {}
         for wave in context.partition_keys:
-            found = inspect_instrument(settings.landing_path, instrument, wave,
+            found = inspect_instrument(settings.paths.landing, instrument, wave,
                                        SEEDS / "waves.csv")  # a dbt seed
             if not found["fielded"]:
                 context.log.warning(f"{instrument} was not fielded in {wave}: no file landed")
             per_wave[wave] = found
-        return MaterializeResult(metadata={
-            "waves": MetadataValue.json(sorted(per_wave)),
+        return dg.MaterializeResult(metadata={
+            "waves": dg.MetadataValue.json(sorted(per_wave)),
             "dagster/row_count": sum(f["respondents"] for f in per_wave.values()),
-            "respondents_by_wave": MetadataValue.json(
+            "respondents_by_wave": dg.MetadataValue.json(
                 {w: f["respondents"] for w, f in per_wave.items()}),
-            "files": MetadataValue.json({w: f.get("sha256", {}) for w, f in per_wave.items()}),
-            "questions_by_wave": MetadataValue.json(
+            "files": dg.MetadataValue.json({w: f.get("sha256", {}) for w, f in per_wave.items()}),
+            "questions_by_wave": dg.MetadataValue.json(
                 {w: f.get("questions", 0) for w, f in per_wave.items()}),
         })
 
@@ -104,7 +98,7 @@ def _instrument_asset(instrument: str) -> AssetsDefinition:
     return landed_instrument
 
 
-def _publication_asset(kind: str, key: AssetKey, what: str) -> AssetsDefinition:
+def _publication_asset(kind: str, key: dg.AssetKey, what: str) -> dg.AssetsDefinition:
     """A publication file per wave, `<landing_root>/published/<kind>_<wave>.csv` (optional: a
     wave may publish nothing, or nothing of that kind)."""
     @wave_asset(
@@ -113,11 +107,11 @@ def _publication_asset(kind: str, key: AssetKey, what: str) -> AssetsDefinition:
         kinds={"csv"},
         description=f"{what}, as data: `<landing_root>/published/{kind}_<wave>.csv`.",
     )
-    def landed_publication(context: AssetExecutionContext,
-                           settings: ObservatoireSettings) -> MaterializeResult:
+    def landed_publication(context: dg.AssetExecutionContext,
+                           settings: ObservatoireSettings) -> dg.MaterializeResult:
         files, rows = {}, {}
         for wave in context.partition_keys:
-            path = settings.landing_path / "published" / f"{kind}_{wave}.csv"
+            path = settings.paths.landing / "published" / f"{kind}_{wave}.csv"
             if not path.exists():
                 # optional: what a wave does not publish is simply not reconciled (the
                 # landing command says so too)
@@ -127,11 +121,11 @@ def _publication_asset(kind: str, key: AssetKey, what: str) -> AssetsDefinition:
                 continue
             files[path.name] = file_digest(path)
             rows[wave] = _csv_shape(path)[0]
-        return MaterializeResult(metadata={
-            "waves": MetadataValue.json(sorted(rows)),
+        return dg.MaterializeResult(metadata={
+            "waves": dg.MetadataValue.json(sorted(rows)),
             "dagster/row_count": sum(rows.values()),
-            "rows_by_wave": MetadataValue.json(rows),
-            "files": MetadataValue.json(files),
+            "rows_by_wave": dg.MetadataValue.json(rows),
+            "files": dg.MetadataValue.json(files),
         })
 
     landed_publication.__name__ = f"landed_{kind}"
@@ -146,6 +140,6 @@ landed_published_changes = _publication_asset(
     "The changes a wave's publication states against an earlier wave")
 
 
-def landing_assets() -> list[AssetsDefinition]:
+def landing_assets() -> list[dg.AssetsDefinition]:
     return [*(_instrument_asset(i) for i in instruments()), landed_published_figures,
             landed_published_changes]

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import AssetKey, BackfillPolicy, DagsterInstance, DynamicPartitionsDefinition, asset
+import dagster as dg
 
 from observatoire.conventions import WAVE_FILE
 from observatoire.spec import SEEDS, read_csv_rows
 
 WAVE_PARTITIONS = "wave"
-waves_partitions = DynamicPartitionsDefinition(name=WAVE_PARTITIONS)
+waves_partitions = dg.DynamicPartitionsDefinition(name=WAVE_PARTITIONS)
 
 
-def wave_asset(key: AssetKey, *, group: str, kinds: set[str], description: str, deps=None):
+def wave_asset(key: dg.AssetKey, *, group: str, kinds: set[str], deps=None,
+               description: str | None = None):
     """The decorator of an asset partitioned by wave, in `group`: one run for a range of waves
-    (what the asset records or publishes holds every wave the run names)."""
-    return asset(key=key, deps=deps, group_name=group, partitions_def=waves_partitions,
-                 backfill_policy=BackfillPolicy.single_run(), kinds=kinds,
+    (what the asset records or publishes holds every wave the run names). Without
+    `description`, Dagster describes the asset by its function's docstring."""
+    return dg.asset(key=key, deps=deps, group_name=group, partitions_def=waves_partitions,
+                 backfill_policy=dg.BackfillPolicy.single_run(), kinds=kinds,
                  description=description)
 
 
@@ -57,11 +59,11 @@ def instruments(seeds: Path = SEEDS) -> list[str]:
     return sorted(names)
 
 
-def known_waves(instance: DagsterInstance) -> list[str]:
+def known_waves(instance: dg.DagsterInstance) -> list[str]:
     return list(waves_partitions.get_partition_keys(dynamic_partitions_store=instance))
 
 
-def sync_waves(instance: DagsterInstance, landing_root: Path) -> list[str]:
+def sync_waves(instance: dg.DagsterInstance, landing_root: Path) -> list[str]:
     """Register the landed waves missing from the instance; return the new keys."""
     new = [w for w in discover_waves(landing_root) if not instance.has_dynamic_partition(
         WAVE_PARTITIONS, w)]

@@ -10,15 +10,8 @@ files, rules and suites are unchanged keeps its stored results.
 
 from pathlib import Path
 
+import dagster as dg
 import duckdb
-from dagster import (
-    AssetCheckExecutionContext,
-    AssetCheckKey,
-    AssetCheckResult,
-    AssetCheckSeverity,
-    MetadataValue,
-    asset_check,
-)
 
 from orchestration.dbt_models import model_key
 from orchestration.partitions import waves_partitions
@@ -29,7 +22,7 @@ from orchestration.resources import ObservatoireSettings
 REVALIDATE_TAG = "observatoire/revalidate"
 CHECKED_ASSET = model_key("fct_response")
 CHECK_NAME = "great_expectations_suites"
-GX_CHECK_KEY = AssetCheckKey(CHECKED_ASSET, CHECK_NAME)
+GX_CHECK_KEY = dg.AssetCheckKey(CHECKED_ASSET, CHECK_NAME)
 
 
 def waves_in_warehouse(warehouse: Path) -> list[int]:
@@ -44,12 +37,12 @@ def run_suites(settings: ObservatoireSettings, run_waves: list[int], log=None,
     (`validate_wave_once`; `revalidate` forces it); a summary for the check's metadata."""
     from observatoire.quality.validation import validate_wave_once  # the quality module owns them
 
-    waves = sorted(set(run_waves) | set(waves_in_warehouse(settings.warehouse_path)))
+    waves = sorted(set(run_waves) | set(waves_in_warehouse(settings.paths.warehouse)))
     summary = {"success": True, "waves": {}, "quarantined": 0, "blocking_failures": []}
     for wave in waves:
         report, reused = validate_wave_once(
-            settings.warehouse_path, wave, project_root=settings.root,
-            landing_root=settings.landing_path, revalidate=revalidate,
+            settings.paths.warehouse, wave, project_root=settings.paths.root,
+            landing_root=settings.paths.landing, revalidate=revalidate,
             log=log.debug if log else (lambda *_: None))
         failed = [r for r in report.results if r.get("success") is False]
         summary["waves"][str(wave)] = {
@@ -71,32 +64,32 @@ def run_suites(settings: ObservatoireSettings, run_waves: list[int], log=None,
     return summary
 
 
-@asset_check(
+@dg.asset_check(
     asset=CHECKED_ASSET,
     name=CHECK_NAME,
     blocking=True,
     description="Great Expectations suites (observatoire.quality.validation) on the built "
                 "warehouse, for every wave it holds. Blocking: a failure stops the publish step.",
 )
-def great_expectations_suites(context: AssetCheckExecutionContext,
-                              settings: ObservatoireSettings) -> AssetCheckResult:
+def great_expectations_suites(context: dg.AssetCheckExecutionContext,
+                              settings: ObservatoireSettings) -> dg.AssetCheckResult:
     run_waves = [int(w) for w in _run_partition_keys(context)]
     summary = run_suites(settings, run_waves, log=context.log,
                          revalidate=context.run.tags.get(REVALIDATE_TAG) == "true")
-    return AssetCheckResult(
+    return dg.AssetCheckResult(
         passed=summary["success"],
-        severity=AssetCheckSeverity.ERROR,
+        severity=dg.AssetCheckSeverity.ERROR,
         description=None if summary["success"] else
         "blocking failures: " + "; ".join(summary["blocking_failures"])[:1000],
         metadata={
-            "waves": MetadataValue.json(summary["waves"]),
+            "waves": dg.MetadataValue.json(summary["waves"]),
             "quarantined": summary["quarantined"],
-            "blocking_failures": MetadataValue.json(summary["blocking_failures"]),
+            "blocking_failures": dg.MetadataValue.json(summary["blocking_failures"]),
         },
     )
 
 
-def _run_partition_keys(context: AssetCheckExecutionContext) -> list[str]:
+def _run_partition_keys(context: dg.AssetCheckExecutionContext) -> list[str]:
     """The wave keys of the run (a single wave, or a range for `make run` and backfills)."""
     tags = context.run.tags
     if "dagster/partition" in tags:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dagster import ConfigurableResource
+import dagster as dg
 
 from observatoire import conventions
 from observatoire.conventions import PROJECT_ROOT, TELEMETRY_OFF_ENV
@@ -24,7 +25,24 @@ ENV_REPORT = conventions.ENV_REPORT_DIR
 ENV_SITE = conventions.ENV_SITE_DIR
 
 
-class ObservatoireSettings(ConfigurableResource):
+@dataclass(frozen=True)
+class RefreshPaths:
+    """Where a refresh reads and writes (ObservatoireSettings.paths)."""
+
+    root: Path  # the project root, and the Great Expectations project's
+    landing: Path  # landed files: raw/, codebooks/, published/
+    warehouse: Path  # the DuckDB file dbt writes
+    published: Path  # the published snapshot for BI
+    report: Path  # the auditor's report
+    site: Path  # the barometer site
+
+    @property
+    def dbt_runs(self) -> Path:
+        """Per-run dbt target folders, beside the warehouse (never shared with another build)."""
+        return self.warehouse.parent / "dbt_runs"
+
+
+class ObservatoireSettings(dg.ConfigurableResource):
     """Paths of one refresh (see module docstring)."""
 
     # Root of relative paths and of the Great Expectations project (`expectations/`, rules in
@@ -52,51 +70,31 @@ class ObservatoireSettings(ConfigurableResource):
         values.update({k: str(v) if isinstance(v, Path) else v for k, v in overrides.items()})
         return cls(**values)
 
-    def _path(self, value: str) -> Path:
-        path = Path(value)
-        return path if path.is_absolute() else Path(self.project_root) / path
-
     @property
-    def root(self) -> Path:
-        return Path(self.project_root)
+    def paths(self) -> RefreshPaths:
+        """Every path of the refresh, absolute: relative settings are under `project_root`."""
+        root = Path(self.project_root)
 
-    @property
-    def landing_path(self) -> Path:
-        return self._path(self.landing_root)
+        def resolve(value: str) -> Path:
+            return root / value if not Path(value).is_absolute() else Path(value)
 
-    @property
-    def warehouse_path(self) -> Path:
-        return self._path(self.warehouse)
-
-    @property
-    def published_path(self) -> Path:
-        return self._path(self.published_dir)
-
-    @property
-    def report_path(self) -> Path:
-        return self._path(self.report_dir)
-
-    @property
-    def site_path(self) -> Path:
-        return self._path(self.site_dir)
-
-    @property
-    def dbt_runs_path(self) -> Path:
-        """Per-run dbt target folders, beside the warehouse (never shared with another build)."""
-        return self.warehouse_path.parent / "dbt_runs"
+        return RefreshPaths(root=root, landing=resolve(self.landing_root),
+                            warehouse=resolve(self.warehouse),
+                            published=resolve(self.published_dir),
+                            report=resolve(self.report_dir), site=resolve(self.site_dir))
 
     def dbt_vars(self) -> dict:
         """dbt --vars for this refresh (only what differs from dbt_project.yml)."""
-        if self.landing_path.resolve() == (PROJECT_ROOT / "seeds").resolve():
+        if self.paths.landing.resolve() == (PROJECT_ROOT / "seeds").resolve():
             return {}
-        return {"landing_root": str(self.landing_path)}
+        return {"landing_root": str(self.paths.landing)}
 
     @contextmanager
     def dbt_environment(self, extra: dict[str, str] | None = None):
         """Environment of a dbt subprocess (warehouse, plugin path, no telemetry, `extra`)."""
         python_path = [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
         wanted = {
-            ENV_WAREHOUSE: str(self.warehouse_path),
+            ENV_WAREHOUSE: str(self.paths.warehouse),
             # profiles.yml loads the dbt-duckdb plugin `observatoire.warehouse.dbt_plugin`
             "PYTHONPATH": os.pathsep.join(dict.fromkeys(python_path)),
             "DBT_PROFILES_DIR": str(PROJECT_ROOT),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import AssetKey, DagsterEventType, DagsterInstance, Definitions
+import dagster as dg
 
 from observatoire.conventions import DAGSTER_YAML
 from orchestration.partitions import known_waves, sync_waves
@@ -43,11 +43,11 @@ class RefreshResult:
 
     @property
     def snapshot(self) -> Path:
-        return self.settings.published_path / "observatoire.duckdb"
+        return self.settings.paths.published / "observatoire.duckdb"
 
     @property
     def report_index(self) -> Path:
-        return self.settings.report_path / "index.html"
+        return self.settings.paths.report / "index.html"
 
 
 def _step_printer(progress: Callable[[str], None]):
@@ -59,18 +59,18 @@ def _step_printer(progress: Callable[[str], None]):
             return
         step = event.step_key or ""
         kind = event.event_type
-        if kind == DagsterEventType.STEP_START:
+        if kind == dg.DagsterEventType.STEP_START:
             started[step] = time.perf_counter()
             progress(f"==> {step}")
-        elif kind == DagsterEventType.STEP_SUCCESS:
+        elif kind == dg.DagsterEventType.STEP_SUCCESS:
             seconds = time.perf_counter() - started.get(step, time.perf_counter())
             progress(f"    ok in {seconds:.1f} s")
-        elif kind == DagsterEventType.STEP_FAILURE:
+        elif kind == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
             progress(f"    FAILED: {error.message.strip() if error else 'see the run log'}")
-        elif kind == DagsterEventType.STEP_SKIPPED:
+        elif kind == dg.DagsterEventType.STEP_SKIPPED:
             progress(f"==> {step}: skipped (an upstream step or blocking check failed)")
-        elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
+        elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             data = event.asset_check_evaluation_data
             if not data.passed:
                 progress(f"    check failed: {data.asset_check_key.to_user_string()}")
@@ -78,13 +78,13 @@ def _step_printer(progress: Callable[[str], None]):
     return on_event
 
 
-def definitions_with(settings: ObservatoireSettings | None = None) -> Definitions:
+def definitions_with(settings: ObservatoireSettings | None = None) -> dg.Definitions:
     """The code location's definitions, with other settings (tests, another landing folder)."""
     from orchestration.definitions import defs
 
     if settings is None:
         return defs
-    return Definitions(
+    return dg.Definitions(
         assets=defs.assets, asset_checks=defs.asset_checks, jobs=defs.jobs,
         schedules=defs.schedules, sensors=defs.sensors, executor=defs.executor,
         resources={**defs.resources, "settings": settings},
@@ -98,10 +98,10 @@ def _root_message(error) -> str:
     return error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
 
 
-def refresh(waves: list[str] | None = None, *, instance: DagsterInstance,
+def refresh(waves: list[str] | None = None, *, instance: dg.DagsterInstance,
             settings: ObservatoireSettings | None = None,
             progress: Callable[[str], None] | None = None,
-            assets: list[AssetKey] | None = None, rebuild: bool = False,
+            assets: list[dg.AssetKey] | None = None, rebuild: bool = False,
             full_refresh: bool = False) -> RefreshResult:
     """Run the `refresh` job in process for `waves` (default: every landed wave) in one run.
 
@@ -117,14 +117,14 @@ def refresh(waves: list[str] | None = None, *, instance: DagsterInstance,
 
     defs = definitions_with(settings)
     settings = defs.resources["settings"]
-    sync_waves(instance, settings.landing_path)
+    sync_waves(instance, settings.paths.landing)
     keys = known_waves(instance)
     waves = sorted(waves or keys, key=keys.index)
     if not waves:
-        raise ValueError(f"no wave landed in {settings.landing_path / 'raw'}")
+        raise ValueError(f"no wave landed in {settings.paths.landing / 'raw'}")
     unknown = [w for w in waves if w not in keys]
     if unknown:
-        raise ValueError(f"waves {unknown} have no respondent file in {settings.landing_path}")
+        raise ValueError(f"waves {unknown} have no respondent file in {settings.paths.landing}")
     if len(waves) == 1:
         partition = {"partition_key": waves[0], "tags": {}}
     else:
@@ -163,16 +163,17 @@ def refresh(waves: list[str] | None = None, *, instance: DagsterInstance,
         },
     )
     failures = [e.step_key or "" for e in result.all_events
-                if e.event_type in (DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_SKIPPED)]
+                if e.event_type in (dg.DagsterEventType.STEP_FAILURE,
+                                    dg.DagsterEventType.STEP_SKIPPED)]
     errors = [f"{e.asset_check_evaluation_data.asset_check_key.name}: "
               f"{e.asset_check_evaluation_data.description}"
               for e in result.all_events
-              if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+              if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
               and not e.asset_check_evaluation_data.passed
               and e.asset_check_evaluation_data.description]
     errors += [f"{e.step_key}: {_root_message(e.step_failure_data.error)}"
                for e in result.all_events
-               if e.event_type == DagsterEventType.STEP_FAILURE and e.step_failure_data.error]
+               if e.event_type == dg.DagsterEventType.STEP_FAILURE and e.step_failure_data.error]
     return RefreshResult(success=result.success and not failures, run_id=run_id, waves=waves,
                          settings=settings, failures=failures,
                          seconds=time.perf_counter() - started, errors=errors)

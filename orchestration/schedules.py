@@ -7,13 +7,7 @@ tick never requests a wave that had not landed then.
 
 import os
 
-from dagster import (
-    DefaultScheduleStatus,
-    RunRequest,
-    ScheduleEvaluationContext,
-    SkipReason,
-    schedule,
-)
+import dagster as dg
 
 from observatoire.conventions import ENV_REFRESH_CRON
 from orchestration.jobs import refresh_job
@@ -29,19 +23,19 @@ def latest_wave(waves: list[str], year: int) -> str | None:
     return max(eligible, key=int) if eligible else None
 
 
-@schedule(
+@dg.schedule(
     job=refresh_job,
     cron_schedule=REFRESH_CRON,
     execution_timezone="Europe/Paris",
-    default_status=DefaultScheduleStatus.RUNNING,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Refresh the latest landed wave once a year, after the spring fieldwork.",
 )
-def yearly_refresh(context: ScheduleEvaluationContext, settings: ObservatoireSettings):
+def yearly_refresh(context: dg.ScheduleEvaluationContext, settings: ObservatoireSettings):
     tick = context.scheduled_execution_time
-    waves = discover_waves(settings.landing_path)
+    waves = discover_waves(settings.paths.landing)
     wave = latest_wave(waves, tick.year)
     if wave is None:
-        return SkipReason(f"no wave landed in {settings.landing_path} up to {tick.year}")
-    sync_waves(context.instance, settings.landing_path)  # a wave landed but not yet registered
-    return RunRequest(run_key=f"yearly-{tick:%Y-%m-%d}-{wave}", partition_key=wave,
-                      tags={"observatoire/trigger": "schedule"})
+        return dg.SkipReason(f"no wave landed in {settings.paths.landing} up to {tick.year}")
+    sync_waves(context.instance, settings.paths.landing)  # a wave landed but not yet registered
+    return dg.RunRequest(run_key=f"yearly-{tick:%Y-%m-%d}-{wave}", partition_key=wave,
+                      tags={"observatoire/trigger": "dg.schedule"})

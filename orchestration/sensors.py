@@ -13,13 +13,7 @@ import hashlib
 import json
 import time
 
-from dagster import (
-    DefaultSensorStatus,
-    RunRequest,
-    SensorEvaluationContext,
-    SensorResult,
-    sensor,
-)
+import dagster as dg
 
 from observatoire.warehouse.reuse import file_digest
 from orchestration.jobs import refresh_job
@@ -32,13 +26,13 @@ def scan(settings: ObservatoireSettings, previous: dict, now: float) -> tuple[di
     """(state of every settled landed file, {wave: changed file names})."""
     state: dict = {}
     changed: dict[str, list[str]] = {}
-    files = landed_files(settings.landing_path)
+    files = landed_files(settings.paths.landing)
     buildable = {wave for path, wave in files if path.parent.name == "raw"}
     for path, wave in files:
         if wave not in buildable:
             continue  # nothing to build before a respondent file: seen again on a later tick
         stat = path.stat()
-        name = str(path.relative_to(settings.landing_path))
+        name = str(path.relative_to(settings.paths.landing))
         old = previous.get(name)
         if now - stat.st_mtime < settings.settle_seconds:
             if old:
@@ -55,14 +49,14 @@ def scan(settings: ObservatoireSettings, previous: dict, now: float) -> tuple[di
     return state, changed
 
 
-@sensor(
+@dg.sensor(
     job=refresh_job,
     minimum_interval_seconds=30,
-    default_status=DefaultSensorStatus.RUNNING,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts a refresh of a wave when one of its files lands or changes "
                 "(<landing_root>/raw, codebooks, published).",
 )
-def landing_sensor(context: SensorEvaluationContext, settings: ObservatoireSettings):
+def landing_sensor(context: dg.SensorEvaluationContext, settings: ObservatoireSettings):
     previous = json.loads(context.cursor) if context.cursor else {}
     state, changed = scan(settings, previous, time.time())
     if not context.cursor:
@@ -75,11 +69,11 @@ def landing_sensor(context: SensorEvaluationContext, settings: ObservatoireSetti
         digest = hashlib.sha256("".join(  # content and time: A -> B -> A still triggers
             f"{state[f]['sha256']}{state[f]['mtime']}" for f in sorted(files)).encode()
         ).hexdigest()[:16]
-        requests.append(RunRequest(
+        requests.append(dg.RunRequest(
             run_key=f"landing-{wave}-{digest}", partition_key=wave,
             tags={"observatoire/trigger": "landing", "observatoire/files": ",".join(files)[:200]}))
         context.log.info(f"wave {wave}: new or changed {files}")
-    return SensorResult(
+    return dg.SensorResult(
         run_requests=requests,
         cursor=json.dumps(state, sort_keys=True),
         dynamic_partitions_requests=[waves_partitions.build_add_request(new_waves)]

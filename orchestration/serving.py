@@ -6,12 +6,7 @@ swapped in atomically after the DuckDB snapshot (only when an endpoint is config
 running, `make serve`; DuckDB stays the embedded default), the catalog after the report.
 """
 
-from dagster import (
-    AssetExecutionContext,
-    AssetKey,
-    MaterializeResult,
-    MetadataValue,
-)
+import dagster as dg
 
 from observatoire.publish import snapshot as publisher
 from observatoire.serving.catalog import install_catalog
@@ -21,55 +16,47 @@ from orchestration.dbt_models import dbt_project
 from orchestration.publish import REPORT_KEY, SNAPSHOT_KEY, published_asset
 from orchestration.resources import ObservatoireSettings
 
-POSTGRES_KEY = AssetKey(["published", "postgres_release"])
-CATALOG_KEY = AssetKey(["published", "data_catalog"])
+POSTGRES_KEY = dg.AssetKey(["published", "postgres_release"])
+CATALOG_KEY = dg.AssetKey(["published", "data_catalog"])
 
 
-@published_asset(
-    POSTGRES_KEY,
-    deps=[SNAPSHOT_KEY],
-    kinds={"postgres"},
-    description="The published snapshot served by PostgreSQL (schema `published`, role "
-                "`bi_reader`), swapped in atomically, with the dbt descriptions as comments. "
-                "Skipped when no endpoint is configured (OBSERVATOIRE_PG_DSN) or running.",
-)
-def postgres_release(context: AssetExecutionContext,
-                     settings: ObservatoireSettings) -> MaterializeResult:
+@published_asset(POSTGRES_KEY, deps=[SNAPSHOT_KEY], kinds={"postgres"})
+def postgres_release(context: dg.AssetExecutionContext,
+                     settings: ObservatoireSettings) -> dg.MaterializeResult:
+    """The published snapshot served by PostgreSQL (schema `published`, role `bi_reader`), swapped
+    in atomically, with the dbt descriptions as comments. Skipped when no endpoint is configured
+    (OBSERVATOIRE_PG_DSN) or running."""
     # The cluster beside the warehouse (data/postgres): a refresh into another folder (tests)
     # never loads into the server of data/.
-    endpoint = Endpoint.from_env(default_root=settings.warehouse_path.parent / "postgres")
+    endpoint = Endpoint.from_env(default_root=settings.paths.warehouse.parent / "postgres")
     if not endpoint.is_configured():
         context.log.info("no PostgreSQL endpoint configured or running (`make serve` starts "
                          "one): BI tools read the DuckDB snapshot")
-        return MaterializeResult(metadata={"served": False})
-    result = load_release(publisher.snapshot_path(settings.published_path), endpoint.conninfo(),
+        return dg.MaterializeResult(metadata={"served": False})
+    result = load_release(publisher.snapshot_path(settings.paths.published), endpoint.conninfo(),
                           manifest=dbt_project.manifest_path)
     context.log.info(f"served {len(result.tables)} tables in {SERVED_SCHEMA}")
-    return MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata={
         "served": True,
         "schema": SERVED_SCHEMA,
-        "tables": MetadataValue.json(result.tables),
+        "tables": dg.MetadataValue.json(result.tables),
         "published_at": result.published_at,
         "swap_attempts": result.swap_attempts,
         "commented_columns": result.commented_columns,
-        "undocumented": MetadataValue.json(result.undocumented),
+        "undocumented": dg.MetadataValue.json(result.undocumented),
     })
 
 
-@published_asset(
-    CATALOG_KEY,
-    deps=[REPORT_KEY],
-    kinds={"html", "dbt"},
-    description="Data catalog for analysts: dbt docs (models, columns, descriptions, lineage) "
-                "as one offline page, in the auditor's report folder (`catalog/index.html`).",
-)
-def data_catalog(context: AssetExecutionContext,
-                 settings: ObservatoireSettings) -> MaterializeResult:
+@published_asset(CATALOG_KEY, deps=[REPORT_KEY], kinds={"html", "dbt"})
+def data_catalog(context: dg.AssetExecutionContext,
+                 settings: ObservatoireSettings) -> dg.MaterializeResult:
+    """Data catalog for analysts: dbt docs (models, columns, descriptions, lineage) as one offline
+    page, in the auditor's report folder (`catalog/index.html`)."""
     with settings.dbt_environment():
-        index = install_catalog(settings.warehouse_path, settings.report_path,
+        index = install_catalog(settings.paths.warehouse, settings.paths.report,
                                 dbt_vars=settings.dbt_vars(),
                                 partial_parse=dbt_project.manifest_path.parent
                                 / "partial_parse.msgpack")
     context.log.info(f"data catalog: {index}")
-    return MaterializeResult(metadata={"index": MetadataValue.path(str(index)),
-                                       "url": MetadataValue.url(index.as_uri())})
+    return dg.MaterializeResult(metadata={"index": dg.MetadataValue.path(str(index)),
+                                       "url": dg.MetadataValue.url(index.as_uri())})

@@ -56,17 +56,17 @@ def test_bad_row_dbt_misses_is_stopped_by_gx_alone(shipped_warehouse, tmp_path):
     respondent_id, source_row = _inject_routing_defect(project)
     settings = settings_in(tmp_path)
     # a snapshot published earlier, which the failed refresh must leave as it is
-    publisher.publish(shipped_warehouse, settings.published_path)
-    before = published_state(settings.published_path)
-    build(project, settings.warehouse_path)
+    publisher.publish(shipped_warehouse, settings.paths.published)
+    before = published_state(settings.paths.published)
+    build(project, settings.paths.warehouse)
 
     # dbt saw nothing: the defective respondent is accepted, with no routing finding
-    accepted = query(settings.warehouse_path, """
+    accepted = query(settings.paths.warehouse, """
         select count(*) from intermediate.int_respondents_accepted a
         inner join staging.stg_landed__respondents r using (survey, wave_year, respondent_key)
         where a.survey = 'pro' and a.wave_year = 2024 and r.respondent_id = ?""",
                      [respondent_id])
-    findings = query(settings.warehouse_path, """
+    findings = query(settings.paths.warehouse, """
         select count(*) from intermediate.int_respondent_checks
         where survey = 'pro' and wave_year = 2024 and source_row = ? and check_id = 'routing'
         """, [source_row])
@@ -85,14 +85,14 @@ def test_bad_row_dbt_misses_is_stopped_by_gx_alone(shipped_warehouse, tmp_path):
     assert gx_errors == [
         f"{GX_CHECK_KEY.name}: blocking failures: 2024: suite responses (pro 2024, accepted): "
         "expect_answers_routed_by_universe unexpected 1 of 794; observed 1 respondents"]
-    with_results = query(settings.warehouse_path, """
+    with_results = query(settings.paths.warehouse, """
         select suite, batch, expectation_type, unexpected_count from quality.dq_validation_result
         where wave_year = 2024 and is_blocking and not success""")
     assert with_results == [("responses", "accepted", "expect_answers_routed_by_universe", 1)]
     materialized = {r.event_log_entry.dagster_event.asset_key for r in runs}
     assert GX_CHECK_KEY.asset_key in materialized  # dbt ran; the check then stopped the run
     assert SNAPSHOT_KEY not in materialized and REPORT_KEY not in materialized
-    assert published_state(settings.published_path) == before
+    assert published_state(settings.paths.published) == before
 
 
 def test_identical_answer_patterns_are_found_column_by_column():

@@ -65,7 +65,7 @@ def test_star_and_explicit_option_keys_still_load(tmp_path):
 
 def test_a_wave_without_published_figures_is_landed_not_a_traceback(tmp_path):
     settings = settings_in(tmp_path)
-    published = Path(settings.landing_path) / "published"
+    published = Path(settings.paths.landing) / "published"
     (published / "published_figures_2025.csv").unlink()
     with DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions(waves_partitions.name, ["2024", "2025"])

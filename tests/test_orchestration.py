@@ -107,7 +107,7 @@ def test_one_wave_partition_run(refreshed):
             for k in every_asset}
     assert meta[AssetKey(["landed", "pro"])]["dagster/row_count"].value == 794
     assert meta[AssetKey(["landed", "public"])]["dagster/row_count"].value == 1619
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         indicators = con.execute("select count(*) from marts.fct_indicator").fetchone()[0]
         gx_results = con.execute("select count(*) from quality.dq_validation_result "
                                  "where wave_year = 2024").fetchone()[0]
@@ -125,8 +125,8 @@ def test_one_wave_partition_run(refreshed):
     assert "quarantined" in snapshot
     assert Path(meta[REPORT_KEY]["index"].value).is_file()
     # the data catalog sits in the report folder, linked from its index
-    assert (settings.report_path / "catalog" / "index.html").is_file()
-    assert 'href="catalog/index.html"' in (settings.report_path / "index.html").read_text()
+    assert (settings.paths.report / "catalog" / "index.html").is_file()
+    assert 'href="catalog/index.html"' in (settings.paths.report / "index.html").read_text()
     # every dbt test and the GX suites ran and passed
     checks = _run_events(instance, result.run_id, DagsterEventType.ASSET_CHECK_EVALUATION)
     assert len(checks) == len(defs.get_repository_def().asset_graph.asset_check_keys)
@@ -145,9 +145,9 @@ def test_one_wave_partition_run(refreshed):
 
 def test_gx_failure_blocks_publish(refreshed, monkeypatch):
     assert refreshed.result.success
-    published = refreshed.settings.published_path
+    published = refreshed.settings.paths.published
     before = published_state(published)
-    report_before = os.readlink(refreshed.settings.report_path)
+    report_before = os.readlink(refreshed.settings.paths.report)
     failing = FakeReport(success=False, results=[{"expectation": "speeders", "success": False}],
                          blocking_failures=["speeders: 41 % of completes under a third of the "
                                             "median duration"], quarantined=12)
@@ -168,14 +168,14 @@ def test_gx_failure_blocks_publish(refreshed, monkeypatch):
     assert GX_CHECK_KEY.asset_key in materialized  # dbt did run
     assert SNAPSHOT_KEY not in materialized and REPORT_KEY not in materialized
     assert published_state(published) == before
-    assert os.readlink(refreshed.settings.report_path) == report_before
+    assert os.readlink(refreshed.settings.paths.report) == report_before
 
 
 # --- a wave is checked once: an unchanged refresh reuses the build and the checks -----------
 
 def test_unchanged_refresh_reuses_the_build_and_the_checks(refreshed):
     settings, instance = refreshed.settings, refreshed.instance
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         validations = dict(con.execute("select wave_year, any_value(run_id) "
                                        "from quality.dq_validation_result group by 1").fetchall())
     again = refresh(["2024"], instance=instance, settings=settings)
@@ -203,7 +203,7 @@ def test_fingerprints_change_with_what_each_step_reads(refreshed, tmp_path):
 
     settings = refreshed.settings
     warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(settings.warehouse_path, warehouse)
+    shutil.copy(settings.paths.warehouse, warehouse)
     project = tmp_path / "project"
     shutil.copytree(Path(settings.project_root), project)
     landing = project / "seeds"
@@ -231,7 +231,7 @@ def test_fingerprints_change_with_what_each_step_reads(refreshed, tmp_path):
     # the dbt build: reusable as recorded, not with a changed landed file or when rebuilding
     assert reusable_build(settings, DbtBuildConfig(), ["2024"]) == refreshed.result.run_id
     assert reusable_build(settings, DbtBuildConfig(rebuild_waves=True), ["2024"]) is None
-    raw = next((settings.landing_path / "raw").glob("pro_2024*.csv"))
+    raw = next((settings.paths.landing / "raw").glob("pro_2024*.csv"))
     landed = raw.read_bytes()
     try:
         raw.write_bytes(landed + b"\n")  # one more byte in a landed file
@@ -436,10 +436,10 @@ def test_a_new_wave_is_the_only_one_tested(tmp_path):
     from orchestration.dbt_models import DbtBuildConfig, waves_to_test
 
     settings = settings_in(tmp_path)
-    raw = settings.landing_path / "raw"
+    raw = settings.paths.landing / "raw"
     for name in ("pro_2030__synthetic.csv", "public_2030__synthetic.csv", "pro_2031.csv"):
         (raw / name).write_text("respondent_id\n1\n")
-    with duckdb.connect(str(settings.warehouse_path)) as con:  # figures built for 2030 only
+    with duckdb.connect(str(settings.paths.warehouse)) as con:  # figures built for 2030 only
         con.execute("create schema marts")
         con.execute("create table marts.fct_indicator as select * from (values "
                     "('pro', 2030), ('public', 2030)) t(survey, wave_year)")

@@ -143,8 +143,8 @@ def test_refuses_a_required_table_with_respondent_columns(tmp_path):
 def test_failed_publish_step_leaves_files_untouched_then_next_run_succeeds(
         shipped_warehouse, tmp_path, monkeypatch):
     settings = settings_in(tmp_path, warehouse=str(shipped_warehouse))  # publish reads it only
-    publisher.publish(shipped_warehouse, settings.published_path, run_id="before")
-    before = published_state(settings.published_path)
+    publisher.publish(shipped_warehouse, settings.paths.published, run_id="before")
+    before = published_state(settings.paths.published)
 
     def broken_export(*args, **kwargs):  # fails after the new snapshot file was written
         raise OSError("disk full while exporting Parquet")
@@ -153,13 +153,13 @@ def test_failed_publish_step_leaves_files_untouched_then_next_run_succeeds(
     with DagsterInstance.ephemeral() as instance:
         failed = refresh(["2024"], instance=instance, settings=settings, assets=[SNAPSHOT_KEY])
         assert not failed.success and failed.failures == ["published__observatoire_snapshot"]
-        assert published_state(settings.published_path) == before
-        assert not leftovers(settings.published_path)
+        assert published_state(settings.paths.published) == before
+        assert not leftovers(settings.paths.published)
         monkeypatch.undo()
         again = refresh(["2024"], instance=instance, settings=settings, assets=[SNAPSHOT_KEY])
     assert again.success
     assert publisher.snapshot_info(again.snapshot)["run_id"] == again.run_id
-    assert published_state(settings.published_path)["snapshot_sha256"] != before[
+    assert published_state(settings.paths.published)["snapshot_sha256"] != before[
         "snapshot_sha256"]
 
 

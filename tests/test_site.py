@@ -464,18 +464,18 @@ def test_asset_builds_from_the_snapshot_and_a_failure_keeps_the_previous_site(si
     with DagsterInstance.ephemeral() as instance:
         first = refresh(["2024"], instance=instance, settings=settings, assets=[SITE_KEY])
         assert first.success, first.failures
-        link = settings.site_path
+        link = settings.paths.site
         assert link.is_symlink() and (link / "index.html").is_file()
         before = link.readlink()
         meta = instance.get_latest_materialization_event(SITE_KEY).asset_materialization.metadata
         shown = _rows(site.snapshot, "select count(distinct (survey, indicator_id)) as n "
                       "from marts.fct_indicator where not is_suppressed")[0]["n"]
-        themes_n = len((settings.root / "seeds" / "site_themes.csv").read_text(
+        themes_n = len((settings.paths.root / "seeds" / "site_themes.csv").read_text(
             encoding="utf-8").splitlines()) - 1
         # every theme page and the home page, in French and in English (the snapshot holds
         # indicators the project's site seeds do not place: the "other" page is needed)
         assert (meta["pages"].value, meta["indicators"].value) == (2 * (themes_n + 1), shown)
-        themes = settings.root / "seeds" / "site_themes.csv"
+        themes = settings.paths.root / "seeds" / "site_themes.csv"
         themes.write_text(themes.read_text(encoding="utf-8").replace(",12,", ",twelve,"),
                           encoding="utf-8")
         failed = refresh(["2024"], instance=instance, settings=settings, assets=[SITE_KEY])

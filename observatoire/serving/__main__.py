@@ -30,7 +30,7 @@ def _published_snapshot() -> Path:
     from observatoire.publish import snapshot as publisher
     from orchestration.resources import ObservatoireSettings
 
-    return publisher.snapshot_path(ObservatoireSettings.from_env().published_path)
+    return publisher.snapshot_path(ObservatoireSettings.from_env().paths.published)
 
 
 def _manifest() -> Path | None:

@@ -93,7 +93,7 @@ def rebuild_hint(wave: int, instrument: str) -> str:
 
         from orchestration.resources import ObservatoireSettings
 
-        path = ObservatoireSettings.from_env().warehouse_path
+        path = ObservatoireSettings.from_env().paths.warehouse
         if not path.exists():
             return f"next: make run (no warehouse yet at {path})"
         with duckdb.connect(str(path), read_only=True) as con:

@@ -160,3 +160,12 @@ def test_refresh_leaves_expectations_untouched(refreshed_clone):
     names = {p.name for p in (state / "validation_definitions").glob("*.json")}
     assert "responses__pro_2024_accepted.json" in names
     assert len(list((state / "uncommitted" / "validations").rglob("*.json"))) == len(names)
+
+
+def test_the_run_builds_the_site_with_the_new_wave(refreshed_clone):
+    """`make run`'s refresh on the clone also publishes the barometer site (data/site/), in
+    French and English, and its tables hold the wave the user just landed."""
+    site = _refreshed(refreshed_clone) / "data" / "site"
+    for home in (site / "index.html", site / "en" / "index.html"):
+        assert f"<td>{WAVE}</td>" in home.read_text(encoding="utf-8"), home
+    assert (site / "data" / "pro__ai_tried.csv").is_file()

@@ -182,6 +182,46 @@ class _Page(html.parser.HTMLParser):
                 v["key"] for v in spec["data"]["values"])
 
 
+class _Rows(html.parser.HTMLParser):
+    """Each table row (section id, data-key, its cells' text) and each chart's data (section
+    id, the spec's values) of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[tuple[str, str, list[str]]] = []
+        self.charts: list[tuple[str, list[dict]]] = []
+        self._section = self._script = None
+        self._row: tuple[str, str, list[str]] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self._section = attrs.get("id")
+        elif tag == "tr" and "data-key" in attrs:
+            self._row = (self._section, attrs["data-key"], [])
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        elif tag == "script":
+            self._script = attrs
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._row is not None and self._cell is not None:
+            self._row[2].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.rows.append(self._row)
+            self._row = None
+        elif tag == "script":
+            self._script = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        elif self._script is not None and self._script.get("type") == "application/json":
+            self.charts.append((self._section, json.loads(data)["data"]["values"]))
+
+
 def _parse(path: Path) -> _Page:
     page = _Page()
     page.feed(path.read_text(encoding="utf-8"))
@@ -208,6 +248,18 @@ def _printable(fig: dict, lang: str) -> set[str]:
         out.add(_number(abs(fig["change"]), 0 if fig["change_unit"] == "count" else 1, lang))
     return out
 
+
+
+def _scaled(fig: dict, column: str) -> float | None:
+    """A figure's column as printed: shares in %, counts and means as they are."""
+    x = fig[column]
+    return None if x is None else (100 * x if fig["unit"] == "share" else x)
+
+
+def _shown(fig: dict, column: str, lang: str) -> list[str]:
+    """The number printed for a figure's column in `lang` (none when the column is null)."""
+    x = _scaled(fig, column)
+    return [] if x is None else [_number(x, 0 if fig["unit"] == "count" else 1, lang)]
 
 # --- every number on every page comes from the snapshot ---------------------------------------
 
@@ -241,6 +293,45 @@ def test_every_number_printed_is_in_the_snapshot_and_french_in_french(site):
     assert latest["is_significant_95"] is True  # a hundred non-users fewer: a real change
     assert "(significative)" in home_fr and "(significant)" in home_en
 
+
+def test_every_table_row_and_chart_datum_prints_its_own_figure(site):
+    """Each row of each table prints its own figure (the row's section is the indicator, its
+    data-key the segment and wave): label, wave, value, interval, base and change, each
+    exactly as the warehouse holds it, in the page's language; each chart datum holds the
+    same figure and prints it as its row does."""
+    figures = {(f"{f['survey']}__{f['indicator_id']}", _key(f)): f
+               for f in _figures(site.snapshot, suppressed=False)}
+    rows = data = 0
+    for lang, path in _every_page(site.dir):
+        page = _Rows()
+        page.feed(path.read_text(encoding="utf-8"))
+        printed = {}
+        for section, key, cells in page.rows:
+            where = (path.name, lang, section, key)
+            fig = figures[(section.removeprefix("home__"), key)]
+            numbers = [NUMBER.findall(cell) for cell in cells]
+            assert len(cells) == 10, where
+            assert cells[1] == fig[f"segment_label_{lang}"], where
+            assert numbers[2] == [str(fig["wave_year"])], where
+            assert numbers[3] == _shown(fig, "value", lang), (where, cells[3])
+            assert numbers[4] == _shown(fig, "ci_low", lang) + _shown(fig, "ci_high", lang), \
+                (where, cells[4])
+            assert numbers[5] == [_number(fig["base_n"], 0, lang)], where
+            change = [] if fig["change"] is None else [
+                _number(abs(fig["change"]), 0 if fig["change_unit"] == "count" else 1, lang)]
+            assert numbers[6] == change, (where, cells[6])
+            assert not any(numbers[i] for i in (0, 7, 8, 9)), (where, cells)
+            printed[(section, key)] = cells[3]
+            rows += 1
+        for section, values in page.charts:
+            for datum in values:
+                fig = figures[(section.removeprefix("home__"), datum["key"])]
+                assert datum["n"] == fig["base_n"], (path.name, section, datum)
+                assert datum["value"] == pytest.approx(_scaled(fig, "value"), abs=1e-9)
+                assert datum["shown"] == printed[(section, datum["key"])]
+                data += 1
+    # every page's tables and charts were read (two languages, every indicator placed)
+    assert rows > 1000 and data > 1000
 
 def test_csv_files_hold_exactly_the_published_figures(site):
     shown = _figures(site.snapshot, suppressed=False)

@@ -8,7 +8,7 @@ from observatoire.synthetic.engine import Answers
 
 class PolishMixin:
     """Mixed into Search: needs its respondents, levers, related groups, running sums,
-    `_apply`, `_restore` and `_jump_move`."""
+    `_apply`, `_restore`, `_jump_move` and `_unmet_targets`."""
 
     def _alternatives(self, answers: Answers, qid: str) -> list[object]:
         """Every other answer a respondent could give to qid (one toggle away for multi)."""
@@ -54,13 +54,11 @@ class PolishMixin:
         ones (a pair can cross a ridge no single change can), or else a base jump
         (`_jump_and_descend`)."""
         for _ in range(rounds):
-            unmet = [i for i in range(len(self.p.targets)) if self.target_loss(i) > 0]
+            unmet = self._unmet_targets()
             if not unmet:
                 break
-            moves = sorted(self._single_moves(unmet), key=lambda m: m[0])
-            if moves and moves[0][0] < -1e-9:
-                _, r, new = moves[0]
-                self._apply([(r, new, self.respondents[r])])
+            moves, improved = self._best_single_move(unmet)
+            if improved:
                 continue
             best = (0.0, None)
             top = moves[:breadth]
@@ -89,17 +87,23 @@ class PolishMixin:
                 log(f"  polish: pair move, distance {self.total_loss():.3f}")
         return self.total_loss()
 
+    def _best_single_move(self, unmet: list[int]
+                          ) -> tuple[list[tuple[float, int, Answers]], bool]:
+        """The single moves on the levers of the unmet targets, best first, and whether the
+        best one lowered the distance (then it is applied)."""
+        moves = sorted(self._single_moves(unmet), key=lambda m: m[0])
+        if moves and moves[0][0] < -1e-9:
+            _, r, new = moves[0]
+            self._apply([(r, new, self.respondents[r])])
+            return moves, True
+        return moves, False
+
     def _descend(self, steps: int) -> None:
         """Best single answer changes on the levers of the unmet targets, while one helps."""
         for _ in range(steps):
-            unmet = [i for i in range(len(self.p.targets)) if self.target_loss(i) > 0]
-            moves = self._single_moves(unmet) if unmet else []
-            if not moves:
+            unmet = self._unmet_targets()
+            if not unmet or not self._best_single_move(unmet)[1]:
                 return
-            delta, r, new = min(moves, key=lambda m: m[0])
-            if delta >= -1e-9:
-                return
-            self._apply([(r, new, self.respondents[r])])
 
     def _jump_and_descend(self, unmet: list[int], log=None, tries: int = 3,
                           steps: int = 30) -> bool:

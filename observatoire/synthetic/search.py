@@ -142,13 +142,18 @@ class Search(PolishMixin):
         """Groups whose base question is one of these levers or is asked according to one of
         them: the groups whose size a change of those answers can move."""
         out = []
-        for g, (members, _) in enumerate(self.groups):
-            ind = self.p.indicators[self.p.targets[members[0]].indicator_id]
-            qid = next((k for k, _ in ind.base if k in self.eng.questions), None)
+        for g in range(len(self.groups)):
+            qid = self._base_question(g)
             if qid is not None and (qid in levers or any(
                     u in levers for u, _ in self.eng.questions[qid].universe)):
                 out.append(g)
         return out
+
+    def _base_question(self, g: int) -> str | None:
+        """The question whose answers make the base of a group of targets (None when its base
+        condition names no question, e.g. a segment only)."""
+        ind = self.p.indicators[self.p.targets[self.groups[g][0][0]].indicator_id]
+        return next((k for k, _ in ind.base if k in self.eng.questions), None)
 
     def _levers(self, t: Target) -> list[str]:
         """Questions whose answers move a target: its conditions, its segment, their routing."""
@@ -230,7 +235,7 @@ class Search(PolishMixin):
                     loss = self.total_loss()
             temperature = temperature_start * (1 - (step % cycle) / cycle) ** 3 + 1e-3
             if step % 16 == 0:  # the unmet list changes slowly; recomputing it was a quarter
-                unmet = [i for i in range(k) if self.target_loss(i) > 0]  # of the time
+                unmet = self._unmet_targets()  # of the time
                 unmet += [m[0] for g, (m, _) in enumerate(self.groups) if self.group_loss(g) > 0]
             i = self.rng.choice(unmet) if unmet else self.rng.randrange(k)
             g = self.group_of.get(i)
@@ -320,8 +325,7 @@ class Search(PolishMixin):
         response on the base's question, or an answer where there was none), or no move."""
         members, _ = self.groups[g]
         t = self.p.targets[members[0]]
-        ind = self.p.indicators[t.indicator_id]
-        qid = next((k for k, _ in ind.base if k in self.eng.questions), None)
+        qid = self._base_question(g)
         if qid is None or self.eng.questions[qid].is_required or qid in self.frozen:
             return []
         n = self.den[members[0]]
@@ -392,14 +396,17 @@ class Search(PolishMixin):
         self.num = [sum(c[i][0] for c in self.contrib) for i in range(k)]
         self.den = [sum(c[i][1] for c in self.contrib) for i in range(k)]
 
+    def _unmet_targets(self) -> list[int]:
+        """Indices of the targets still outside their interval."""
+        return [i for i in range(len(self.p.targets)) if self.target_loss(i) > 0]
+
     def unmet(self) -> list[tuple[Target, float]]:
         """Targets still outside their interval, with the computed value."""
         out = []
-        for i, t in enumerate(self.p.targets):
-            if self.target_loss(i) > 0:
-                den = self.den[i]
-                scale = 100.0 if self.units[i] == "share" else 1.0
-                value = self.num[i] if self.units[i] == "count" else (
-                    scale * self.num[i] / den if den else float("nan"))
-                out.append((t, value))
+        for i in self._unmet_targets():
+            den = self.den[i]
+            scale = 100.0 if self.units[i] == "share" else 1.0
+            value = self.num[i] if self.units[i] == "count" else (
+                scale * self.num[i] / den if den else float("nan"))
+            out.append((self.p.targets[i], value))
         return out

@@ -145,54 +145,35 @@ def _every_page(site_dir: Path) -> list[tuple[str, Path]]:
 
 
 class _Page(html.parser.HTMLParser):
-    """Visible text nodes, table row keys and chart data of each indicator section."""
+    """Visible text nodes, links, each table row (section id, data-key, its cells' text) and
+    each chart's data (section id, the spec's values)."""
 
     def __init__(self):
         super().__init__()
         self.texts: list[str] = []
-        self.row_keys: dict[str, set[str]] = {}  # section id -> tr data-key
-        self.chart_keys: dict[str, set[str]] = {}  # section id -> chart datum keys
         self.links: list[str] = []
-        self._section = None
-        self._script = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "section":
-            self._section = attrs.get("id")
-        if tag == "tr" and "data-key" in attrs:
-            self.row_keys.setdefault(self._section, set()).add(attrs["data-key"])
-        if tag in ("script", "style"):
-            self._script = attrs
-        for name in ("src", "href"):
-            if name in attrs:
-                self.links.append(attrs[name])
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style"):
-            self._script = None
-
-    def handle_data(self, data):
-        if self._script is None:
-            if data.strip():
-                self.texts.append(data)
-        elif self._script.get("type") == "application/json":
-            spec = json.loads(data)
-            self.chart_keys.setdefault(self._section, set()).update(
-                v["key"] for v in spec["data"]["values"])
-
-
-class _Rows(html.parser.HTMLParser):
-    """Each table row (section id, data-key, its cells' text) and each chart's data (section
-    id, the spec's values) of a page."""
-
-    def __init__(self):
-        super().__init__()
         self.rows: list[tuple[str, str, list[str]]] = []
         self.charts: list[tuple[str, list[dict]]] = []
-        self._section = self._script = None
+        self._section = None
+        self._script = None
         self._row: tuple[str, str, list[str]] | None = None
         self._cell: list[str] | None = None
+
+    @property
+    def row_keys(self) -> dict[str, set[str]]:
+        """Section id -> the data-key of its table rows."""
+        out: dict[str, set[str]] = {}
+        for section, key, _ in self.rows:
+            out.setdefault(section, set()).add(key)
+        return out
+
+    @property
+    def chart_keys(self) -> dict[str, set[str]]:
+        """Section id -> the keys of its chart's data."""
+        out: dict[str, set[str]] = {}
+        for section, values in self.charts:
+            out.setdefault(section, set()).update(v["key"] for v in values)
+        return out
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -202,8 +183,11 @@ class _Rows(html.parser.HTMLParser):
             self._row = (self._section, attrs["data-key"], [])
         elif tag in ("td", "th") and self._row is not None:
             self._cell = []
-        elif tag == "script":
+        if tag in ("script", "style"):
             self._script = attrs
+        for name in ("src", "href"):
+            if name in attrs:
+                self.links.append(attrs[name])
 
     def handle_endtag(self, tag):
         if tag in ("td", "th") and self._row is not None and self._cell is not None:
@@ -212,13 +196,16 @@ class _Rows(html.parser.HTMLParser):
         elif tag == "tr" and self._row is not None:
             self.rows.append(self._row)
             self._row = None
-        elif tag == "script":
+        elif tag in ("script", "style"):
             self._script = None
 
     def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-        elif self._script is not None and self._script.get("type") == "application/json":
+        if self._script is None:
+            if data.strip():
+                self.texts.append(data)
+            if self._cell is not None:
+                self._cell.append(data)
+        elif self._script.get("type") == "application/json":
             self.charts.append((self._section, json.loads(data)["data"]["values"]))
 
 
@@ -303,8 +290,7 @@ def test_every_table_row_and_chart_datum_prints_its_own_figure(site):
                for f in _figures(site.snapshot, suppressed=False)}
     rows = data = 0
     for lang, path in _every_page(site.dir):
-        page = _Rows()
-        page.feed(path.read_text(encoding="utf-8"))
+        page = _parse(path)
         printed = {}
         for section, key, cells in page.rows:
             where = (path.name, lang, section, key)

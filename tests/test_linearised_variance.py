@@ -43,6 +43,21 @@ def _numpy_linearised_se(weights, dummies, in_domain, y, design_weights=None) ->
     return float(np.sqrt(n / (n - 1) * np.sum((scores - scores.mean()) ** 2)))
 
 
+
+def _weighted_r_squared(weights, dummies, y) -> float:
+    """Weighted R² of y on the raking dummies (least squares by numpy's lstsq)."""
+    root = np.sqrt(weights)
+    beta, *_ = np.linalg.lstsq(root[:, None] * dummies, root * y, rcond=None)
+    mean = np.average(y, weights=weights)
+    return 1 - np.average((y - dummies @ beta) ** 2, weights=weights) / np.average(
+        (y - mean) ** 2, weights=weights)
+
+
+def _kish_se(weights, y) -> float:
+    """Kish's standard error of a weighted share: p (1 - p) over the effective sample size."""
+    p = np.average(y, weights=weights)
+    return float(np.sqrt(p * (1 - p) * np.sum(weights * weights) / weights.sum() ** 2))
+
 @pytest.fixture(scope="module")
 def public_poll(shipped_warehouse):
     """The public poll's respondents: raked weight, the one-hot raking dummies and each
@@ -124,22 +139,16 @@ def test_linearised_below_kish_where_margins_predict_the_answer(public_poll):
     older = cells["sex*age_band"].str.endswith(("age_50_64", "age_65_plus")).to_numpy()
     flip = np.random.default_rng(11).uniform(size=n) < 0.1
     y = (older ^ flip).astype(float)
-    # the raking dummies explain most of the answer: weighted R² of y on them, by lstsq
-    root = np.sqrt(w)
-    beta, *_ = np.linalg.lstsq(root[:, None] * dummies, root * y, rcond=None)
-    fitted = dummies @ beta
+    # the raking dummies explain most of the answer
+    assert _weighted_r_squared(w, dummies, y) > 0.5
     value = np.average(y, weights=w)
-    r_squared = 1 - np.average((y - fitted) ** 2, weights=w) / np.average(
-        (y - value) ** 2, weights=w)
-    assert r_squared > 0.5
     estimates, variances = domain_ratio_variances(w, dummies, np.zeros(n), np.arange(n), y)
     standard_error = float(np.sqrt(variances[0]))
     assert estimates[0] == pytest.approx(value, abs=1e-12)
     assert standard_error == pytest.approx(
         _numpy_linearised_se(w, dummies, np.ones(n), y), rel=1e-9)
+    assert standard_error < 0.8 * _kish_se(w, y)
     effective_n = w.sum() ** 2 / np.sum(w * w)
-    kish = np.sqrt(value * (1 - value) / effective_n)
-    assert standard_error < 0.8 * kish
     # the Wilson interval is on the sample size with the same variance, p (1 - p) / se²
     low, high = wilson_interval(value, value * (1 - value) / standard_error ** 2)
     assert high - low < 0.8 * np.diff(wilson_interval(value, effective_n))[0]
@@ -163,14 +172,10 @@ def test_shipped_shares_the_margins_explain_most_are_below_kish(shipped_warehous
         in_domain, y = _domain(shipped_warehouse, weights.index, indicator, "all", "all")
         rows = in_domain == 1
         w, x, answer = weights.to_numpy()[rows], dummies[rows], y[rows]
-        root = np.sqrt(w)
-        beta, *_ = np.linalg.lstsq(root[:, None] * x, root * answer, rcond=None)
-        share = np.average(answer, weights=w)
-        r_squared = 1 - np.average((answer - x @ beta) ** 2, weights=w) / (share * (1 - share))
-        kish = np.sqrt(share * (1 - share) * np.sum(w * w) / w.sum() ** 2)
         value, _, standard_error, _, _ = _published(shipped_warehouse, indicator, "all", "all")
-        assert value == pytest.approx(share, abs=1e-12)
-        found.append((r_squared, standard_error, kish, indicator))
+        assert value == pytest.approx(np.average(answer, weights=w), abs=1e-12)
+        found.append((_weighted_r_squared(w, x, answer), standard_error, _kish_se(w, answer),
+                      indicator))
     median = np.median([r for r, *_ in found])
     explained = [(se, kish, name) for r, se, kish, name in found if r > median]
     assert len(explained) >= 3

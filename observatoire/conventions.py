@@ -55,6 +55,9 @@ ENV_PSEUDONYM_KEY = "OBSERVATOIRE_PSEUDONYM_KEY"
 ENV_DATA_DIR = "OBSERVATOIRE_DATA_DIR"
 ENV_DUCKDB_MEMORY_LIMIT = "OBSERVATOIRE_DUCKDB_MEMORY_LIMIT"  # read by profiles.yml
 ENV_REFRESH_CRON = "OBSERVATOIRE_REFRESH_CRON"
+# run_dbt forks dbt commands from a process that imported dbt once (observatoire/warehouse/
+# dbt_fork.py): set by the tests, which run dozens of dbt commands
+ENV_DBT_FORK = "OBSERVATOIRE_DBT_FORK"
 
 # -- telemetry: off everywhere (the Makefile exports the same two variables) ---------------------
 

@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from observatoire.conventions import ENV_DBT_FORK
 from observatoire.spec import PROJECT_ROOT
 from tests.conftest import query
 
@@ -96,6 +97,7 @@ def refreshed_clone(tmp_path_factory):
            # npm packages of the Data Docs, installed outside the clone (not tracked either)
            "OBSERVATOIRE_VENDOR_DIR": str(PROJECT_ROOT / "vendor")}
     env.pop("OBSERVATOIRE_WAREHOUSE", None)
+    env.pop(ENV_DBT_FORK, None)  # a user's dbt runs as a plain subprocess
 
     _add_configuration(clone)
     received = _received_file(clone, tmp_path / f"Barometre_IA_pro_{WAVE}.csv")

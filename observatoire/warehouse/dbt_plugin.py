@@ -12,7 +12,6 @@ import math
 
 import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
-from scipy import stats
 
 from observatoire.warehouse.pseudonym import load_key, pseudonyms
 
@@ -20,6 +19,10 @@ from observatoire.warehouse.pseudonym import load_key, pseudonyms
 def _t_quantile(p: float, df: float) -> float | None:
     if p is None or df is None or df < 1 or math.isnan(df):
         return None
+    # imported on first use: scipy.stats takes ~1 s to import, and every dbt command opens a
+    # connection (so loads this plugin) while only the models with t-intervals call this
+    from scipy import stats
+
     return float(stats.t.ppf(p, df))
 
 

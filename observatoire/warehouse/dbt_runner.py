@@ -1,8 +1,10 @@
 """Running dbt with the project's settings, for the CLI and tests.
 
-dbt runs in a subprocess: dbt-duckdb keeps its DuckDB connection open for the life of the
-process, and DuckDB allows one writer process — a separate process releases the file when
-dbt ends, so the caller can read (or publish) the warehouse right after.
+dbt runs in a process of its own: dbt-duckdb keeps its DuckDB connection open for the life of
+the process, and DuckDB allows one writer process — a separate process releases the file when
+dbt ends, so the caller can read (or publish) the warehouse right after. That process is a
+subprocess, or, when OBSERVATOIRE_DBT_FORK is set (the tests), a child forked from a helper that
+has imported dbt once (observatoire/warehouse/dbt_fork.py).
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from observatoire.conventions import ENV_TEST_WAVES, ENV_WAREHOUSE, PROJECT_ROOT, TELEMETRY_OFF_ENV
+from observatoire.conventions import (
+    ENV_DBT_FORK,
+    ENV_TEST_WAVES,
+    ENV_WAREHOUSE,
+    PROJECT_ROOT,
+    TELEMETRY_OFF_ENV,
+)
+from observatoire.warehouse.dbt_fork import WarmDbt
 
 DBT_ENV = {"DBT_PROFILES_DIR": str(PROJECT_ROOT), **TELEMETRY_OFF_ENV}
 
@@ -21,6 +30,7 @@ TEST_WAVES_ENV = ENV_TEST_WAVES
 # What dbt reads of the project (relative to its root), and the kinds of files that matter.
 DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
 DBT_SOURCE_SUFFIXES = {".sql", ".yml", ".yaml", ".md", ".py", ".csv"}
+_WARM = WarmDbt()  # started on first use, when OBSERVATOIRE_DBT_FORK is set
 
 
 def test_waves_env(waves) -> dict[str, str]:
@@ -59,8 +69,13 @@ def run_dbt(args: list[str], *, warehouse: Path | None = None, project_dir: Path
            "--profiles-dir", str(PROJECT_ROOT)]
     if dbt_vars:
         cli += ["--vars", json.dumps(dbt_vars)]
-    result = subprocess.run(cli, cwd=project_dir, env=env, text=True,
-                            capture_output=capture)
+    if env.get(ENV_DBT_FORK):
+        result = _WARM.run(cli[1:], project_dir, env)
+        if not capture:
+            print(result.stdout, end="", flush=True)
+    else:
+        result = subprocess.run(cli, cwd=project_dir, env=env, text=True,
+                                capture_output=capture)
     if result.returncode != 0:
         detail = (result.stdout or "")[-4000:] if capture else "see dbt's output above"
         raise RuntimeError(f"dbt {' '.join(args)} failed (exit {result.returncode}): {detail}")

@@ -87,11 +87,15 @@ def add_made_up_wave_row(seeds: Path, year: int) -> None:
 
 def build(project_dir: Path, warehouse: Path, select: list[str] | None = None,
           dbt_vars: dict | None = None) -> Path:
-    """dbt build of project_dir into warehouse (target files kept beside it)."""
+    """dbt build of project_dir into warehouse (target files kept beside it). dbt's saved parse
+    (in the target folder) records the warehouse's path as given: it is given relative to the
+    project, so that a copy laid out as the one it was copied from (`fresh_copy`, `copy_built`)
+    reuses that parse and dbt parses again only the files the test changed."""
     args = ["build", "--quiet", "--target-path", str(warehouse.parent / "target")]
     if select:
         args += ["--select", *select]
-    run_dbt(args, warehouse=warehouse, project_dir=project_dir, dbt_vars=dbt_vars, capture=True)
+    run_dbt(args, warehouse=Path(os.path.relpath(warehouse, project_dir)),
+            project_dir=project_dir, dbt_vars=dbt_vars, capture=True)
     return warehouse
 
 
@@ -144,31 +148,57 @@ def private_copy(shared: Path, dest: Path) -> Path:
     return dest
 
 
-@pytest.fixture(scope="session")
-def shipped_warehouse(tmp_path_factory) -> Path:
-    """The warehouse built from the shipped files, as `make run` builds it (with dbt's
-    artefacts beside it in `target/`). Read it only: tests share it."""
-    shared = made_once(tmp_path_factory, "shipped",
-                       lambda folder: build(PROJECT_ROOT, folder / "warehouse.duckdb"))
-    if xdist_worker() is None:
-        return shared / "warehouse.duckdb"
-    return private_copy(shared, tmp_path_factory.getbasetemp() / "shipped") / "warehouse.duckdb"
+# A copy of the project: <root>/project, built into <root>/w/warehouse.duckdb (dbt's target
+# folder beside it: <root>/w/target).
+COPY_WAREHOUSE = Path("w") / "warehouse.duckdb"
+
+
+def _parse(folder: Path) -> None:
+    project = copy_project(folder / "project")
+    warehouse = folder / COPY_WAREHOUSE
+    run_dbt(["parse", "--quiet", "--target-path", str(warehouse.parent / "target")],
+            warehouse=Path(os.path.relpath(warehouse, project)), project_dir=project,
+            capture=True)
 
 
 @pytest.fixture(scope="session")
-def built_copy(tmp_path_factory) -> Path:
-    """A copy of the project (`copy_project`) built into `w/warehouse.duckdb` beside it, made
-    once: tests that start from a fresh build of the shipped files take a copy of this folder
-    (`copy_built`) instead of building again."""
-    return made_once(tmp_path_factory, "built-copy", lambda folder: build(
-        copy_project(folder / "project"), folder / "w" / "warehouse.duckdb"))
+def parsed_project(tmp_path_factory) -> Path:
+    """A copy of the project with dbt's saved parse of it, made once: tests that change a copy
+    of the project start from this one (`fresh_copy`), so their first build parses only what
+    they changed. (The parse keeps the absolute folder of the seeds it loads: a copy's
+    unchanged seeds are read from this folder, whose files are the same.)"""
+    return made_once(tmp_path_factory, "parsed", _parse)
+
+
+def fresh_copy(parsed: Path, root: Path) -> tuple[Path, Path]:
+    """(project, warehouse) of a copy of `parsed_project` at root, not built yet."""
+    private_copy(parsed, root)
+    return root / "project", root / COPY_WAREHOUSE
+
+
+@pytest.fixture(scope="session")
+def built_copy(parsed_project, tmp_path_factory) -> Path:
+    """`parsed_project` built from the shipped files, made once: tests that start from a build
+    of the shipped files take a copy of this folder (`copy_built`) instead of building again."""
+    return made_once(tmp_path_factory, "built-copy",
+                     lambda folder: build(*fresh_copy(parsed_project, folder)))
 
 
 def copy_built(built: Path, dest: Path) -> tuple[Path, Path]:
-    """(project, warehouse) of a private copy of `built_copy` at dest (dbt re-parses the
-    copy on its next build: its saved parse names the other folder's warehouse)."""
+    """(project, warehouse) of a private copy of `built_copy` at dest."""
     private_copy(built, dest)
-    return dest / "project", dest / "w" / "warehouse.duckdb"
+    return dest / "project", dest / COPY_WAREHOUSE
+
+
+@pytest.fixture(scope="session")
+def shipped_warehouse(built_copy, tmp_path_factory) -> Path:
+    """The warehouse built from the shipped files, as `make run` builds it (with dbt's
+    artefacts beside it in `target/`): `built_copy`'s. Read it only: tests share it (each
+    xdist worker reads a copy of its own, since `dbt docs generate` opens it for writing)."""
+    shared = built_copy / COPY_WAREHOUSE
+    if xdist_worker() is None:
+        return shared
+    return private_copy(shared.parent, tmp_path_factory.getbasetemp() / "shipped") / shared.name
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from tests.conftest import (
     add_made_up_wave_row,
     build,
     copy_project,
+    fresh_copy,
     made_up_figures,
     query,
     write_made_up_figures,
@@ -27,13 +28,13 @@ def _write_wave(seeds, year: int, targets) -> None:
     add_made_up_wave_row(seeds, year)
 
 
-def test_second_targets_file_gives_a_wave_that_matches_it(tmp_path):
-    project = copy_project(tmp_path / "project")
+def test_second_targets_file_gives_a_wave_that_matches_it(parsed_project, tmp_path):
+    project, warehouse = fresh_copy(parsed_project, tmp_path)
     seeds = project / "seeds"
     _write_wave(seeds, 2031, TARGETS_2031)
     unmet = synth.synthesise(2031, "pro", seeds=seeds, seed=99, steps=300_000, log=lambda *_: None)
     assert unmet == []
-    warehouse = build(project, tmp_path / "warehouse.duckdb")
+    build(project, warehouse)
     rows = query(warehouse, """
         select indicator_id, segment_value, status, computed_value, published_value
         from reports.rpt_published_reconciliation where wave_year = 2031""")

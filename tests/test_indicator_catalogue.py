@@ -6,7 +6,7 @@ import hashlib
 
 import pandas as pd
 
-from tests.conftest import build, copy_project, query
+from tests.conftest import build, fresh_copy, query
 
 
 def _sql_fingerprint(project) -> str:
@@ -16,8 +16,8 @@ def _sql_fingerprint(project) -> str:
     return digest.hexdigest()
 
 
-def test_new_indicator_needs_only_a_catalogue_row(tmp_path):
-    project = copy_project(tmp_path / "project")
+def test_new_indicator_needs_only_a_catalogue_row(parsed_project, tmp_path):
+    project, warehouse = fresh_copy(parsed_project, tmp_path)
     before = _sql_fingerprint(project)
     with open(project / "seeds" / "indicator_catalogue.csv", "a", encoding="utf-8") as handle:
         handle.write(
@@ -25,7 +25,7 @@ def test_new_indicator_needs_only_a_catalogue_row(tmp_path):
             "training_wanted=*;segment.usage_frequency=regular_or_daily,,all|gender,"
             "Souhaitent une formation (utilisateurs réguliers),Want training (regular users),"
             "Utilisateurs réguliers,Regular users\n")
-    warehouse = build(project, tmp_path / "warehouse.duckdb")
+    build(project, warehouse)
     assert _sql_fingerprint(project) == before
 
     rows = {r[0]: (r[1], r[2]) for r in query(warehouse, """

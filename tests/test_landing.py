@@ -21,7 +21,7 @@ from observatoire.landing.__main__ import main
 from observatoire.landing.built import built_version
 from observatoire.landing.validate import canonical_number, parse_timestamp
 from observatoire.spec import PROJECT_ROOT, load_codebook
-from tests.conftest import build, copy_project, drop_shipped_wave, query
+from tests.conftest import build, drop_shipped_wave, fresh_copy, query
 from tests.landing_corpus import make_corpus as mc
 
 CORPUS = PROJECT_ROOT / "tests" / "landing_corpus"
@@ -396,10 +396,10 @@ def test_utf16_and_bom_exports_are_read(root, tmp_path):
             mc.to_csv(header, rows).replace(b"\r\n", b"\n")
 
 
-def test_landed_wave_through_dbt(tmp_path, capsys):
+def test_landed_wave_through_dbt(parsed_project, tmp_path, capsys):
     """End to end: the archive and the manifest are not read by dbt (under data/, not seeds/),
     the passed-through rows are quarantined with file and row, and nothing is lost."""
-    project = copy_project(tmp_path / "project")
+    project, warehouse = fresh_copy(parsed_project, tmp_path)
     seeds = project / "seeds"
     drop_shipped_wave(seeds, 2025)  # this test lands its own pro 2025
     mc.write_codebook(seeds)
@@ -415,8 +415,8 @@ def test_landed_wave_through_dbt(tmp_path, capsys):
     archive = project / "data" / "landing" / "archive"
     assert result.version == 2 and len(list(archive.rglob("pro_2025__v1.csv"))) == 2
     assert not list(seeds.rglob("*__v1.csv")) and not (seeds / store.MANIFEST).exists()
-    warehouse = build(project, tmp_path / "warehouse.duckdb",
-                      select=["+dq_quarantine", "assert_landed_rows_are_accepted_or_quarantined"])
+    build(project, warehouse,
+          select=["+dq_quarantine", "assert_landed_rows_are_accepted_or_quarantined"])
     landed = query(warehouse, "select count(*) from staging.stg_landed__respondents "
                               "where survey = 'pro' and wave_year = 2025")
     assert landed == [(12,)]

@@ -6,7 +6,6 @@ copy, so the three provenances occur."""
 from __future__ import annotations
 
 import csv
-import shutil
 
 import duckdb
 import pandas as pd
@@ -16,9 +15,11 @@ from observatoire.publish import snapshot as publisher
 from observatoire.report import trends as report_trends
 from observatoire.synthetic import synth
 from tests.conftest import (
+    COPY_WAREHOUSE,
     add_made_up_wave_row,
     build,
-    copy_project,
+    copy_built,
+    fresh_copy,
     made_once,
     made_up_figures,
     query,
@@ -92,8 +93,8 @@ def _write_changes(seeds, ai_tried_change: float) -> None:
                              1, implied, "test fixture", "made up"])
 
 
-def _make_two_waves(root) -> None:
-    project = copy_project(root / "project")
+def _make_two_waves(parsed_project, root) -> None:
+    project, warehouse = fresh_copy(parsed_project, root)
     seeds = project / "seeds"
     _only_2024(seeds)
     _configure(seeds)
@@ -106,16 +107,17 @@ def _make_two_waves(root) -> None:
     ai_tried_change = round(_share_yes(raw / f"pro_{YEAR}__synthetic.csv", "ai_tried")
                             - _share_yes(raw / "pro_2024__synthetic.csv", "ai_tried"), 1)
     _write_changes(seeds, ai_tried_change)
-    build(project, root / "warehouse" / "warehouse.duckdb")
+    build(project, warehouse)
 
 
 @pytest.fixture(scope="session")
-def two_waves(tmp_path_factory):
+def two_waves(parsed_project, tmp_path_factory):
     """The two-wave project and its warehouse, made once in the session (tests/conftest.py
     `made_once`, even across xdist workers): tests read them, or copy them to change them."""
-    root = made_once(tmp_path_factory, "provenance", _make_two_waves)
+    root = made_once(tmp_path_factory, "provenance",
+                     lambda folder: _make_two_waves(parsed_project, folder))
     project = root / "project"
-    return {"project": project, "warehouse": root / "warehouse" / "warehouse.duckdb",
+    return {"root": root, "project": project, "warehouse": root / COPY_WAREHOUSE,
             "seeds": project / "seeds"}
 
 
@@ -258,10 +260,7 @@ def test_report_shows_trends_and_provenance(two_waves):
 def test_series_falling_to_zero_is_caught(two_waves, tmp_path):
     """Translation ticked by nobody in 2025 (as when a crosswalk maps an option to nothing):
     the build's no_fall_to_zero test fails and names the series."""
-    project = shutil.copytree(two_waves["project"], tmp_path / "zero" / "project")
-    warehouse = tmp_path / "zero" / "warehouse" / "warehouse.duckdb"
-    warehouse.parent.mkdir(parents=True)
-    shutil.copy2(two_waves["warehouse"], warehouse)
+    project, warehouse = copy_built(two_waves["root"], tmp_path)
     landed = project / "seeds" / "raw" / f"pro_{YEAR}__synthetic.csv"
     frame = pd.read_csv(landed, dtype=str, keep_default_na=False)
     frame["use_cases__4"] = frame["use_cases__4"].replace("1", "0")  # 4 = traduction
@@ -279,10 +278,7 @@ def test_pin_landed_after_the_wave_asks_for_a_rebuild(two_waves, tmp_path):
     """Past waves are immutable: a stated change landed later pins a 2024 figure (its implied
     from-value) and a 2025 one (its to-figure); the provenance_is_current test fails until
     both waves are rebuilt."""
-    project = shutil.copytree(two_waves["project"], tmp_path / "late" / "project")
-    warehouse = tmp_path / "late" / "warehouse" / "warehouse.duckdb"
-    warehouse.parent.mkdir(parents=True)
-    shutil.copy2(two_waves["warehouse"], warehouse)
+    project, warehouse = copy_built(two_waves["root"], tmp_path)
     key = (2024, "pro", "use_case_traduction", "profession", "scenariste")
     later = (YEAR, *key[1:])
     assert _figures(warehouse)[key] == _figures(warehouse)[later] == "synthetic_only"

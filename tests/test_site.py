@@ -29,7 +29,7 @@ from observatoire.publish import snapshot as publisher
 from observatoire.site import build_site
 from orchestration.runner import refresh
 from orchestration.site import SITE_KEY
-from tests.conftest import build, copy_project, drop_shipped_wave
+from tests.conftest import build, drop_shipped_wave, fresh_copy
 from tests.orchestration_support import settings_in
 
 CHROMIUM = "/usr/bin/chromium"
@@ -101,14 +101,14 @@ def _add_indicators(seeds: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(parsed_project, tmp_path_factory):
     root = tmp_path_factory.mktemp("site")
-    project = copy_project(root / "project")
+    project, warehouse = fresh_copy(parsed_project, root)
     seeds = project / "seeds"
     drop_shipped_wave(seeds, NEW_YEAR)  # replaced by the made-up 2025 wave below
     wave = _add_wave(seeds)
     _add_indicators(seeds)
-    warehouse = build(project, root / "warehouse.duckdb")
+    build(project, warehouse)
     published = publisher.publish(warehouse, root / "published", run_id="site-test")
     result = build_site(published.snapshot, root / "site", seeds)
     return SimpleNamespace(root=root, seeds=seeds, snapshot=published.snapshot,

@@ -12,7 +12,7 @@ from scipy import stats
 
 from observatoire import spec
 from observatoire.synthetic import generator
-from tests.conftest import build, copy_project, query
+from tests.conftest import build, fresh_copy, query
 
 Z = 1.959963984540054
 
@@ -79,11 +79,11 @@ def test_mean_t_interval(shipped_warehouse):
     assert (ci_low, ci_high) == pytest.approx((mean - half, mean + half), abs=1e-9)
 
 
-def test_suppression_and_low_base_at_the_thresholds(tmp_path):
+def test_suppression_and_low_base_at_the_thresholds(parsed_project, tmp_path):
     """Professions with 9, 10, 29 and 30 respondents, defaults min_publish_base = 10 and
     caution_base = 30: 9 is suppressed, 10 published with a low-base flag, 29 flagged,
     30 neither."""
-    project = copy_project(tmp_path / "project")
+    project, warehouse = fresh_copy(parsed_project, tmp_path)
     seeds = project / "seeds"
     for old in (seeds / "raw").glob("*.csv"):
         old.unlink()
@@ -101,7 +101,7 @@ def test_suppression_and_low_base_at_the_thresholds(tmp_path):
                                 "sector": "both", "ai_tried": "no", "impact_score": i % 11})
     generator.write_raw_file(seeds / "raw" / "pro_2031__test.csv", codebook, respondents,
                              (date(2031, 3, 1), date(2031, 3, 31)), random.Random(1))
-    warehouse = build(project, tmp_path / "warehouse.duckdb")
+    build(project, warehouse)
     rows = {r[0]: r[1:] for r in query(warehouse, """
         select segment_value, base_n, value, is_suppressed, suppression_reason, is_low_base,
             ci_low

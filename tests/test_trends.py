@@ -13,8 +13,8 @@ from observatoire.synthetic import synth
 from tests.conftest import (
     add_made_up_wave_row,
     build,
-    copy_project,
     drop_shipped_wave,
+    fresh_copy,
     made_up_figures,
     query,
     write_made_up_figures,
@@ -68,14 +68,14 @@ def _configure(seeds) -> None:
 
 
 @pytest.fixture(scope="module")
-def two_waves(tmp_path_factory):
+def two_waves(parsed_project, tmp_path_factory):
     from observatoire.landing import land
 
     root = tmp_path_factory.mktemp("trends")
-    project = copy_project(root / "project")
+    project, warehouse = fresh_copy(parsed_project, root)
     seeds = project / "seeds"
     drop_shipped_wave(seeds, YEAR)  # the project ships a real 2025 wave
-    warehouse = build(project, root / "warehouse.duckdb")
+    build(project, warehouse)
     before = query(warehouse, "select * from marts.fct_indicator where wave_year = 2024 "
                               "order by survey, indicator_id, segment_type, segment_value")
 
@@ -91,7 +91,7 @@ def two_waves(tmp_path_factory):
     frame.to_csv(french, sep=";", index=False, encoding="cp1252")
     result = land(french, "pro", YEAR, landing_root=seeds)
     assert result.rows_in == 500 and result.rows_loaded == 500
-    build(project, root / "warehouse.duckdb")
+    build(project, warehouse)
     after = query(warehouse, "select * from marts.fct_indicator where wave_year = 2024 "
                              "order by survey, indicator_id, segment_type, segment_value")
     return {"warehouse": warehouse, "before": before, "after": after}

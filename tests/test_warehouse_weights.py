@@ -13,7 +13,7 @@ import yaml
 
 from observatoire import spec
 from observatoire.spec import PROJECT_ROOT
-from tests.conftest import build, copy_project, query
+from tests.conftest import build, fresh_copy, query
 
 RAW = "seeds/raw/public_2024__synthetic.csv"
 CODEBOOK = "seeds/codebooks/public_2024.csv"
@@ -67,9 +67,9 @@ def test_raked_weights_reproduce_population_margins(shipped_warehouse):
         where survey = 'public' and wave_year = 2024""") == [(1619.0, 1619)]
 
 
-def test_respondent_without_quota_answer_stops_the_build(tmp_path):
+def test_respondent_without_quota_answer_stops_the_build(parsed_project, tmp_path):
     """`sex` made optional, one respondent leaves it blank: accepted, but not weightable."""
-    project = copy_project(tmp_path / "project")
+    project, warehouse = fresh_copy(parsed_project, tmp_path)
     codebook = project / CODEBOOK
     rows = spec.read_csv_rows(codebook)
     for row in rows:
@@ -80,6 +80,6 @@ def test_respondent_without_quota_answer_stops_the_build(tmp_path):
     raw.loc[0, "sex"] = ""
     raw.to_csv(project / RAW, index=False)
     with pytest.raises(RuntimeError) as failure:
-        build(project, tmp_path / "warehouse.duckdb", select=["+int_poll_weights"])
+        build(project, warehouse, select=["+int_poll_weights"])
     assert ("public 2024: 1 respondents lack a quota variable (age_band, csp, region, sex); "
             "they cannot be weighted") in str(failure.value)

@@ -26,10 +26,12 @@ import threading
 import traceback
 from pathlib import Path
 
-# Imported once by the helper: dbt's command line and what every command loads next (the
-# DuckDB adapter, our plugin). Python models import pandas themselves when they run.
+# Imported once by the helper: dbt's command line and what its commands load next (the
+# DuckDB adapter, our plugin, what the Python models and the plugin's t quantiles import).
 PRELOAD = ("dbt.cli.main", "dbt.adapters.duckdb", "dbt.adapters.duckdb.impl",
-           "dbt.adapters.duckdb.plugins", "observatoire.warehouse.dbt_plugin")
+           "dbt.adapters.duckdb.plugins", "observatoire.warehouse.dbt_plugin", "pandas",
+           "scipy.stats", "observatoire.statistics.poll_weights",
+           "observatoire.statistics.linearisation")
 
 
 def _child(request: dict) -> None:

@@ -85,23 +85,29 @@ def add_made_up_wave_row(seeds: Path, year: int) -> None:
                      f"{year}-03-31,true,false,{year}-05-01\n")
 
 
-def build(project_dir: Path, warehouse: Path, select: list[str] | None = None,
-          dbt_vars: dict | None = None, unit_tests: bool = False) -> Path:
-    """dbt build of project_dir into warehouse (target files kept beside it).
+def dbt_in(project_dir: Path, warehouse: Path, args: list[str], **options):
+    """`run_dbt(args)` for project_dir and warehouse, dbt's target folder beside the warehouse.
 
-    dbt's unit tests run only with `unit_tests`: they test the models' SQL on fixed inputs,
-    whatever the data, and no test changes that SQL, so they run once, in the build of the
-    shipped files (`built_copy`), not again in every copy (a fifth of a build).
     dbt's saved parse (in the target folder) records the warehouse's path as given: it is given
     relative to the project, so that a copy laid out as the one it was copied from
     (`fresh_copy`, `copy_built`) reuses that parse and dbt parses only the files it changed."""
-    args = ["build", "--quiet", "--target-path", str(warehouse.parent / "target")]
+    return run_dbt([*args, "--target-path", str(warehouse.parent / "target")],
+                   warehouse=Path(os.path.relpath(warehouse, project_dir)),
+                   project_dir=project_dir, **options)
+
+
+def build(project_dir: Path, warehouse: Path, select: list[str] | None = None,
+          dbt_vars: dict | None = None, unit_tests: bool = False) -> Path:
+    """dbt build of project_dir into warehouse (`dbt_in`). dbt's unit tests run only with
+    `unit_tests`: they test the models' SQL on fixed inputs, whatever the data, and no test
+    changes that SQL, so they run once, in the build of the shipped files (`built_copy`), not
+    again in every copy (a fifth of a build)."""
+    args = ["build", "--quiet"]
     if select:
         args += ["--select", *select]
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
-    run_dbt(args, warehouse=Path(os.path.relpath(warehouse, project_dir)),
-            project_dir=project_dir, dbt_vars=dbt_vars, capture=True)
+    dbt_in(project_dir, warehouse, args, dbt_vars=dbt_vars, capture=True)
     return warehouse
 
 
@@ -160,11 +166,8 @@ COPY_WAREHOUSE = Path("w") / "warehouse.duckdb"
 
 
 def _parse(folder: Path) -> None:
-    project = copy_project(folder / "project")
-    warehouse = folder / COPY_WAREHOUSE
-    run_dbt(["parse", "--quiet", "--target-path", str(warehouse.parent / "target")],
-            warehouse=Path(os.path.relpath(warehouse, project)), project_dir=project,
-            capture=True)
+    dbt_in(copy_project(folder / "project"), folder / COPY_WAREHOUSE, ["parse", "--quiet"],
+           capture=True)
 
 
 @pytest.fixture(scope="session")

@@ -12,23 +12,23 @@ import pytest
 
 from observatoire.conventions import ENV_DBT_FORK
 from observatoire.spec import PROJECT_ROOT
-from observatoire.warehouse.dbt_runner import run_dbt
+from tests.conftest import dbt_in, fresh_copy
 
 MODES = {"subprocess": {ENV_DBT_FORK: ""}, "forked": {ENV_DBT_FORK: "1"}}
 
 
-def _dbt(tmp_path, mode: str):
-    """run_dbt in `mode`, with one warehouse and one target folder (dbt parses once)."""
+def _dbt(parsed_project, tmp_path, mode: str):
+    """(run_dbt in `mode` on a copy of the parsed project, the copy's warehouse)."""
+    project, warehouse = fresh_copy(parsed_project, tmp_path)
+
     def dbt(*args: str, **env: str):
-        return run_dbt([*args, "--target-path", str(tmp_path / "target")],
-                       warehouse=tmp_path / "warehouse.duckdb", capture=True,
-                       env={**MODES[mode], **env})
-    return dbt
+        return dbt_in(project, warehouse, list(args), capture=True, env={**MODES[mode], **env})
+    return dbt, warehouse
 
 
 @pytest.mark.parametrize("mode", list(MODES))
-def test_same_outcome_as_a_subprocess(mode, tmp_path):
-    dbt, warehouse = _dbt(tmp_path, mode), tmp_path / "warehouse.duckdb"
+def test_same_outcome_as_a_subprocess(mode, parsed_project, tmp_path):
+    dbt, warehouse = _dbt(parsed_project, tmp_path, mode)
 
     listed = dbt("ls", "--quiet", "--resource-type", "model", "--select", "fct_indicator",
                  "--output", "name")
@@ -48,8 +48,8 @@ def test_same_outcome_as_a_subprocess(mode, tmp_path):
     assert not warehouse.with_suffix(".duckdb.wal").exists()
 
 
-def test_forked_commands_each_run_with_their_own_environment(tmp_path):
-    dbt = _dbt(tmp_path, "forked")
+def test_forked_commands_each_run_with_their_own_environment(parsed_project, tmp_path):
+    dbt, _ = _dbt(parsed_project, tmp_path, "forked")
     for value in ("first", "second"):  # one helper process forks both commands
         shown = dbt("show", "--quiet", "--output", "json", "--inline",
                     "select '{{ env_var(\"OBSERVATOIRE_PROBE\") }}' as probe",

@@ -7,8 +7,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from observatoire.warehouse.dbt_runner import run_dbt
-from tests.conftest import build, copy_built, query
+from tests.conftest import build, copy_built, dbt_in, query
 
 # respondent-level tables (incremental by wave) and the figures computed from them
 TABLES = ["staging.stg_landed__respondents", "staging.stg_landed__responses",
@@ -99,27 +98,23 @@ def test_tests_read_only_the_waves_of_the_run_when_told(built_copy, tmp_path):
         con.execute("""
             insert into intermediate.int_responses_decoded
             select * from intermediate.int_responses_decoded
-            where invalid_reason is null and respondent_key in (
+            where invalid_reason is null and wave_year = 2024 and respondent_key in (
                 select respondent_key from intermediate.int_respondents_accepted)
             limit 1""")
-    target = tmp_path / "target"
-    args = ["test", "--select", "unique_hashed_fct_response_response_key",
-            "--target-path", str(target)]
-    run_dbt(args, warehouse=warehouse, project_dir=project, dbt_vars={"test_waves": [2025]},
-            capture=True)
+    args = ["test", "--select", "unique_hashed_fct_response_response_key"]
+    dbt_in(project, warehouse, args, dbt_vars={"test_waves": [2025]}, capture=True)
     with pytest.raises(RuntimeError, match="unique_hashed_fct_response_response_key"):
-        run_dbt(args, warehouse=warehouse, project_dir=project, capture=True)
+        dbt_in(project, warehouse, args, capture=True)
     with pytest.raises(RuntimeError):
-        run_dbt(args, warehouse=warehouse, project_dir=project,
-                dbt_vars={"test_waves": [2024]}, capture=True)
+        dbt_in(project, warehouse, args, dbt_vars={"test_waves": [2024]}, capture=True)
     # by environment: the same outcomes, and the partial parse of the previous run is reused
-    run_dbt(["parse", "--target-path", str(target)], warehouse=warehouse, project_dir=project,
-            capture=True)  # the vars above changed: dbt re-parses once, here
+    # (the vars above changed: dbt re-parses once, here)
+    dbt_in(project, warehouse, ["parse"], capture=True)
     outcomes = {}
     for waves in ("2025", "2024", "2023,2024", ""):
         try:
-            result = run_dbt(args, warehouse=warehouse, project_dir=project, capture=True,
-                             env={"OBSERVATOIRE_TEST_WAVES": waves})
+            result = dbt_in(project, warehouse, args, capture=True,
+                            env={"OBSERVATOIRE_TEST_WAVES": waves})
             outcomes[waves] = "pass"
             output = result.stdout
         except RuntimeError as error:
@@ -139,15 +134,13 @@ def test_provenance_check_reads_every_wave_whatever_the_run_tests(built_copy, tm
             where wave_year = 2024 and indicator_id = (
                 select min(indicator_id) from marts.fct_indicator where wave_year = 2024)""")
     check = "fct_indicator_provenance_is_stale__rebuild_its_waves_with_rebuild_waves"
-    args = ["test", "--select", check, "--target-path", str(tmp_path / "target")]
     with pytest.raises(RuntimeError, match=check):
-        run_dbt(args, warehouse=warehouse, project_dir=project, capture=True,
-                env={"OBSERVATOIRE_TEST_WAVES": "2025"})
+        dbt_in(project, warehouse, ["test", "--select", check], capture=True,
+               env={"OBSERVATOIRE_TEST_WAVES": "2025"})
     # the same run's other tests of fct_indicator do read 2025 only
     with duckdb.connect(str(warehouse)) as con:
         con.execute("update marts.fct_indicator set base_n = null where wave_year = 2024 "
                     "and indicator_id = (select min(indicator_id) from marts.fct_indicator "
                     "where wave_year = 2024)")
-    run_dbt(["test", "--select", "not_null_fct_indicator_base_n", "--target-path",
-             str(tmp_path / "target")], warehouse=warehouse, project_dir=project,
-            capture=True, env={"OBSERVATOIRE_TEST_WAVES": "2025"})
+    dbt_in(project, warehouse, ["test", "--select", "not_null_fct_indicator_base_n"],
+           capture=True, env={"OBSERVATOIRE_TEST_WAVES": "2025"})

@@ -93,10 +93,20 @@ class WarmDbt:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "observatoire.warehouse.dbt_fork"], env=env,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            atexit.register(self.close)
             assert self._process.stdout is not None
             if self._process.stdout.readline().strip() != "ready":
                 raise RuntimeError("the dbt helper process did not start (its error is above)")
         return self._process
+
+    def close(self) -> None:
+        """End the helper (it ends when its stdin closes) and wait for it."""
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                assert self._process.stdin is not None
+                self._process.stdin.close()
+                self._process.wait(timeout=30)
+            self._process = None
 
     def run(self, args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
         """Run `dbt <args>` in a forked child; its output (stdout and stderr) as stdout."""

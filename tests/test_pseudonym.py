@@ -16,9 +16,8 @@ import sys
 import pytest
 
 from observatoire.spec import PROJECT_ROOT
-from observatoire.warehouse.dbt_runner import run_dbt
 from observatoire.warehouse.pseudonym import ENV_VAR, load_key, pseudonym, pseudonyms
-from tests.conftest import query
+from tests.conftest import dbt_in, fresh_copy, query
 
 # RFC 4231, test case 2: HMAC-SHA256 of "what do ya want for nothing?" under the key "Jefe"
 RFC4231_CASE2 = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
@@ -111,14 +110,14 @@ def test_key_from_environment_writes_no_file(no_env_key, monkeypatch):
     assert not no_env_key.exists()
 
 
-def test_dbt_creates_the_key_file_and_reuses_it(no_env_key, tmp_path):
+def test_dbt_creates_the_key_file_and_reuses_it(no_env_key, parsed_project, tmp_path):
     """Through the dbt plugin: the first build creates the key, the second reuses it, and
     the warehouse's keys are HMACs under the key in the file."""
     keys = []
     for run in ("first", "second"):
-        warehouse = tmp_path / run / "warehouse.duckdb"
-        run_dbt(["run", "--quiet", "--select", "stg_landed__respondents", "--target-path",
-                 str(tmp_path / run / "target")], warehouse=warehouse, capture=True)
+        project, warehouse = fresh_copy(parsed_project, tmp_path / run)
+        dbt_in(project, warehouse, ["run", "--quiet", "--select", "stg_landed__respondents"],
+               capture=True)
         keys.append(query(warehouse, """
             select survey, wave_year, respondent_id, respondent_key
             from staging.stg_landed__respondents where id_occurrence = 1 order by all"""))

@@ -19,7 +19,7 @@ from observatoire.publish import snapshot as publisher
 from orchestration.publish import REPORT_KEY, SNAPSHOT_KEY
 from orchestration.quality_checks import GX_CHECK_KEY
 from orchestration.runner import refresh
-from tests.conftest import build, copy_project, query
+from tests.conftest import build, fresh_copy, query
 from tests.orchestration_support import published_state, settings_in
 
 RAW = "seeds/raw/pro_2024__synthetic.csv"
@@ -50,15 +50,15 @@ def _inject_routing_defect(project) -> tuple[str, int]:
     return frame.loc[index, "respondent_id"], int(frame.loc[index, "source_row"])
 
 
-def test_bad_row_dbt_misses_is_stopped_by_gx_alone(shipped_warehouse, tmp_path):
-    project = copy_project(tmp_path / "project")  # settings_in keeps this copy's seeds
+def test_bad_row_dbt_misses_is_stopped_by_gx_alone(shipped_warehouse, parsed_project, tmp_path):
+    project, warehouse = fresh_copy(parsed_project, tmp_path)  # settings_in keeps its seeds
     _switch_routing_off(project)
     respondent_id, source_row = _inject_routing_defect(project)
-    settings = settings_in(tmp_path)
+    settings = settings_in(tmp_path, warehouse=str(warehouse))
     # a snapshot published earlier, which the failed refresh must leave as it is
     publisher.publish(shipped_warehouse, settings.paths.published)
     before = published_state(settings.paths.published)
-    build(project, settings.paths.warehouse)
+    build(project, warehouse)
 
     # dbt saw nothing: the defective respondent is accepted, with no routing finding
     accepted = query(settings.paths.warehouse, """

@@ -4,10 +4,13 @@ a rebuilt wave is exactly what a fresh build of the same files gives."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import duckdb
 import pytest
 
-from tests.conftest import build, copy_built, dbt_in, query
+from tests.conftest import build, copy_built, dbt_in, fresh_copy, query
 
 # respondent-level tables (incremental by wave) and the figures computed from them
 TABLES = ["staging.stg_landed__respondents", "staging.stg_landed__responses",
@@ -34,7 +37,7 @@ def _drop_last_rows(path, n: int) -> None:
     path.write_text("".join(lines[:-n]), encoding="utf-8")
 
 
-def test_second_build_and_relanded_wave_need_rebuild(built_copy, tmp_path):
+def test_second_build_and_relanded_wave_need_rebuild(built_copy, parsed_project, tmp_path):
     project, warehouse = copy_built(built_copy, tmp_path)  # a first build of the shipped files
     first = _rows_per_wave(warehouse)
     figures = _figures(warehouse)
@@ -45,15 +48,18 @@ def test_second_build_and_relanded_wave_need_rebuild(built_copy, tmp_path):
     assert _rows_per_wave(warehouse) == first
 
     # a corrected file for 2024 lands: past waves are immutable until rebuilt
-    raw = project / "seeds" / "raw" / "pro_2024__synthetic.csv"
-    _drop_last_rows(raw, DROPPED)
+    raw = Path("seeds") / "raw" / "pro_2024__synthetic.csv"
+    _drop_last_rows(project / raw, DROPPED)
     build(project, warehouse)
     assert _rows_per_wave(warehouse) == first
     assert _figures(warehouse) == figures
 
     # rebuilt: the wave's rows are replaced, never duplicated, and equal a fresh build
     build(project, warehouse, dbt_vars={"rebuild_waves": [2024]})
-    fresh = build(project, tmp_path / "fresh" / "warehouse.duckdb")
+    # the same files built into an empty warehouse (a copy of the project with the same change)
+    fresh_project, fresh = fresh_copy(parsed_project, tmp_path / "fresh")
+    shutil.copy2(project / raw, fresh_project / raw)
+    build(fresh_project, fresh)
     rebuilt = _rows_per_wave(warehouse)
     assert rebuilt == _rows_per_wave(fresh)
     pro = {t: {(s, w): n for s, w, n in rows} for t, rows in rebuilt.items()}

@@ -90,7 +90,7 @@ def dbt_in(project_dir: Path, warehouse: Path, args: list[str], **options):
 
     dbt's saved parse (in the target folder) records the warehouse's path as given: it is given
     relative to the project, so that a copy laid out as the one it was copied from
-    (`fresh_copy`, `copy_built`) reuses that parse and dbt parses only the files it changed."""
+    (`project_copy`) reuses that parse and dbt parses only the files it changed."""
     return run_dbt([*args, "--target-path", str(warehouse.parent / "target")],
                    warehouse=Path(os.path.relpath(warehouse, project_dir)),
                    project_dir=project_dir, **options)
@@ -173,30 +173,25 @@ def _parse(folder: Path) -> None:
 @pytest.fixture(scope="session")
 def parsed_project(tmp_path_factory) -> Path:
     """A copy of the project with dbt's saved parse of it, made once: tests that change a copy
-    of the project start from this one (`fresh_copy`), so their first build parses only what
+    of the project start from this one (`project_copy`), so their first build parses only what
     they changed. (The parse keeps the absolute folder of the seeds it loads: a copy's
     unchanged seeds are read from this folder, whose files are the same.)"""
     return made_once(tmp_path_factory, "parsed", _parse)
 
 
-def fresh_copy(parsed: Path, root: Path) -> tuple[Path, Path]:
-    """(project, warehouse) of a copy of `parsed_project` at root, not built yet."""
-    private_copy(parsed, root)
-    return root / "project", root / COPY_WAREHOUSE
+def project_copy(folder: Path, dest: Path) -> tuple[Path, Path]:
+    """(project, warehouse) of a private copy at dest of a folder laid out as a copy of the
+    project (`parsed_project`: not built yet; `built_copy`, the provenance project: built)."""
+    private_copy(folder, dest)
+    return dest / "project", dest / COPY_WAREHOUSE
 
 
 @pytest.fixture(scope="session")
 def built_copy(parsed_project, tmp_path_factory) -> Path:
     """`parsed_project` built from the shipped files, made once: tests that start from a build
-    of the shipped files take a copy of this folder (`copy_built`) instead of building again."""
+    of the shipped files take a copy of this folder (`project_copy`) instead of building again."""
     return made_once(tmp_path_factory, "built-copy",
-                     lambda folder: build(*fresh_copy(parsed_project, folder), unit_tests=True))
-
-
-def copy_built(built: Path, dest: Path) -> tuple[Path, Path]:
-    """(project, warehouse) of a private copy of `built_copy` at dest."""
-    private_copy(built, dest)
-    return dest / "project", dest / COPY_WAREHOUSE
+                     lambda folder: build(*project_copy(parsed_project, folder), unit_tests=True))
 
 
 @pytest.fixture(scope="session")

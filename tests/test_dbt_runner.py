@@ -12,14 +12,14 @@ import pytest
 
 from observatoire.conventions import ENV_DBT_FORK
 from observatoire.spec import PROJECT_ROOT
-from tests.conftest import dbt_in, fresh_copy
+from tests.conftest import dbt_in, project_copy
 
 MODES = {"subprocess": {ENV_DBT_FORK: ""}, "forked": {ENV_DBT_FORK: "1"}}
 
 
 def _dbt(parsed_project, tmp_path, mode: str):
     """(run_dbt in `mode` on a copy of the parsed project, the copy's warehouse)."""
-    project, warehouse = fresh_copy(parsed_project, tmp_path)
+    project, warehouse = project_copy(parsed_project, tmp_path)
 
     def dbt(*args: str, **env: str):
         return dbt_in(project, warehouse, list(args), capture=True, env={**MODES[mode], **env})

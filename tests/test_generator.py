@@ -9,8 +9,8 @@ from tests.conftest import (
     add_made_up_wave_row,
     build,
     copy_project,
-    fresh_copy,
     made_up_figures,
+    project_copy,
     query,
     write_made_up_figures,
 )
@@ -29,7 +29,7 @@ def _write_wave(seeds, year: int, targets) -> None:
 
 
 def test_second_targets_file_gives_a_wave_that_matches_it(parsed_project, tmp_path):
-    project, warehouse = fresh_copy(parsed_project, tmp_path)
+    project, warehouse = project_copy(parsed_project, tmp_path)
     seeds = project / "seeds"
     _write_wave(seeds, 2031, TARGETS_2031)
     unmet = synth.synthesise(2031, "pro", seeds=seeds, seed=99, steps=300_000, log=lambda *_: None)

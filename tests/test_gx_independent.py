@@ -19,7 +19,7 @@ from observatoire.publish import snapshot as publisher
 from orchestration.publish import REPORT_KEY, SNAPSHOT_KEY
 from orchestration.quality_checks import GX_CHECK_KEY
 from orchestration.runner import refresh
-from tests.conftest import build, fresh_copy, query
+from tests.conftest import build, project_copy, query
 from tests.orchestration_support import published_state, settings_in
 
 RAW = "seeds/raw/pro_2024__synthetic.csv"
@@ -51,7 +51,7 @@ def _inject_routing_defect(project) -> tuple[str, int]:
 
 
 def test_bad_row_dbt_misses_is_stopped_by_gx_alone(shipped_warehouse, parsed_project, tmp_path):
-    project, warehouse = fresh_copy(parsed_project, tmp_path)  # settings_in keeps its seeds
+    project, warehouse = project_copy(parsed_project, tmp_path)  # settings_in keeps its seeds
     _switch_routing_off(project)
     respondent_id, source_row = _inject_routing_defect(project)
     settings = settings_in(tmp_path, warehouse=str(warehouse))

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import build, copy_built, dbt_in, fresh_copy, query
+from tests.conftest import build, dbt_in, project_copy, query
 
 # respondent-level tables (incremental by wave) and the figures computed from them
 TABLES = ["staging.stg_landed__respondents", "staging.stg_landed__responses",
@@ -38,7 +38,7 @@ def _drop_last_rows(path, n: int) -> None:
 
 
 def test_second_build_and_relanded_wave_need_rebuild(built_copy, parsed_project, tmp_path):
-    project, warehouse = copy_built(built_copy, tmp_path)  # a first build of the shipped files
+    project, warehouse = project_copy(built_copy, tmp_path)  # a first build of the shipped files
     first = _rows_per_wave(warehouse)
     figures = _figures(warehouse)
     assert all(first.values())
@@ -57,7 +57,7 @@ def test_second_build_and_relanded_wave_need_rebuild(built_copy, parsed_project,
     # rebuilt: the wave's rows are replaced, never duplicated, and equal a fresh build
     build(project, warehouse, dbt_vars={"rebuild_waves": [2024]})
     # the same files built into an empty warehouse (a copy of the project with the same change)
-    fresh_project, fresh = fresh_copy(parsed_project, tmp_path / "fresh")
+    fresh_project, fresh = project_copy(parsed_project, tmp_path / "fresh")
     shutil.copy2(project / raw, fresh_project / raw)
     build(fresh_project, fresh)
     rebuilt = _rows_per_wave(warehouse)
@@ -77,7 +77,7 @@ def test_second_build_and_relanded_wave_need_rebuild(built_copy, parsed_project,
 def test_build_computes_only_new_waves(built_copy, tmp_path):
     """A row marked between two builds survives the second one: the history is not recomputed
     (a table materialisation would rebuild it from the files)."""
-    project, warehouse = copy_built(built_copy, tmp_path)  # a first build of the shipped files
+    project, warehouse = project_copy(built_copy, tmp_path)  # a first build of the shipped files
     with duckdb.connect(str(warehouse)) as con:
         marked = con.execute("""
             update intermediate.int_responses_decoded set numeric_value = -1
@@ -99,7 +99,7 @@ def test_tests_read_only_the_waves_of_the_run_when_told(built_copy, tmp_path):
     `test_waves`), tests of models incremental by wave read those waves only; without them (the
     default), every wave. The environment variable changes from run to run without making dbt
     re-parse the project."""
-    project, warehouse = copy_built(built_copy, tmp_path)  # a first build of the shipped files
+    project, warehouse = project_copy(built_copy, tmp_path)  # a first build of the shipped files
     with duckdb.connect(str(warehouse)) as con:  # a duplicate answer in the 2024 wave
         con.execute("""
             insert into intermediate.int_responses_decoded
@@ -133,7 +133,7 @@ def test_tests_read_only_the_waves_of_the_run_when_told(built_copy, tmp_path):
 def test_provenance_check_reads_every_wave_whatever_the_run_tests(built_copy, tmp_path):
     """A publication landed with a new wave may pin an earlier wave's figures: the provenance
     check reads every wave even when the run's tests read the new wave only."""
-    project, warehouse = copy_built(built_copy, tmp_path)
+    project, warehouse = project_copy(built_copy, tmp_path)
     with duckdb.connect(str(warehouse)) as con:  # a 2024 figure whose provenance is now stale
         con.execute("""
             update marts.fct_indicator set provenance = provenance || '_stale'

@@ -6,7 +6,7 @@ import hashlib
 
 import pandas as pd
 
-from tests.conftest import build, fresh_copy, query
+from tests.conftest import build, project_copy, query
 
 
 def _sql_fingerprint(project) -> str:
@@ -17,7 +17,7 @@ def _sql_fingerprint(project) -> str:
 
 
 def test_new_indicator_needs_only_a_catalogue_row(parsed_project, tmp_path):
-    project, warehouse = fresh_copy(parsed_project, tmp_path)
+    project, warehouse = project_copy(parsed_project, tmp_path)
     before = _sql_fingerprint(project)
     with open(project / "seeds" / "indicator_catalogue.csv", "a", encoding="utf-8") as handle:
         handle.write(

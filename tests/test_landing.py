@@ -21,7 +21,7 @@ from observatoire.landing.__main__ import main
 from observatoire.landing.built import built_version
 from observatoire.landing.validate import canonical_number, parse_timestamp
 from observatoire.spec import PROJECT_ROOT, load_codebook
-from tests.conftest import build, drop_shipped_wave, fresh_copy, query
+from tests.conftest import build, drop_shipped_wave, project_copy, query
 from tests.landing_corpus import make_corpus as mc
 
 CORPUS = PROJECT_ROOT / "tests" / "landing_corpus"
@@ -399,7 +399,7 @@ def test_utf16_and_bom_exports_are_read(root, tmp_path):
 def test_landed_wave_through_dbt(parsed_project, tmp_path, capsys):
     """End to end: the archive and the manifest are not read by dbt (under data/, not seeds/),
     the passed-through rows are quarantined with file and row, and nothing is lost."""
-    project, warehouse = fresh_copy(parsed_project, tmp_path)
+    project, warehouse = project_copy(parsed_project, tmp_path)
     seeds = project / "seeds"
     drop_shipped_wave(seeds, 2025)  # this test lands its own pro 2025
     mc.write_codebook(seeds)

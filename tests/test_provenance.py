@@ -18,10 +18,9 @@ from tests.conftest import (
     COPY_WAREHOUSE,
     add_made_up_wave_row,
     build,
-    copy_built,
-    fresh_copy,
     made_once,
     made_up_figures,
+    project_copy,
     query,
     write_made_up_figures,
 )
@@ -94,7 +93,7 @@ def _write_changes(seeds, ai_tried_change: float) -> None:
 
 
 def _make_two_waves(parsed_project, root) -> None:
-    project, warehouse = fresh_copy(parsed_project, root)
+    project, warehouse = project_copy(parsed_project, root)
     seeds = project / "seeds"
     _only_2024(seeds)
     _configure(seeds)
@@ -260,7 +259,7 @@ def test_report_shows_trends_and_provenance(two_waves):
 def test_series_falling_to_zero_is_caught(two_waves, tmp_path):
     """Translation ticked by nobody in 2025 (as when a crosswalk maps an option to nothing):
     the build's no_fall_to_zero test fails and names the series."""
-    project, warehouse = copy_built(two_waves["root"], tmp_path)
+    project, warehouse = project_copy(two_waves["root"], tmp_path)
     landed = project / "seeds" / "raw" / f"pro_{YEAR}__synthetic.csv"
     frame = pd.read_csv(landed, dtype=str, keep_default_na=False)
     frame["use_cases__4"] = frame["use_cases__4"].replace("1", "0")  # 4 = traduction
@@ -278,7 +277,7 @@ def test_pin_landed_after_the_wave_asks_for_a_rebuild(two_waves, tmp_path):
     """Past waves are immutable: a stated change landed later pins a 2024 figure (its implied
     from-value) and a 2025 one (its to-figure); the provenance_is_current test fails until
     both waves are rebuilt."""
-    project, warehouse = copy_built(two_waves["root"], tmp_path)
+    project, warehouse = project_copy(two_waves["root"], tmp_path)
     key = (2024, "pro", "use_case_traduction", "profession", "scenariste")
     later = (YEAR, *key[1:])
     assert _figures(warehouse)[key] == _figures(warehouse)[later] == "synthetic_only"

@@ -17,7 +17,7 @@ import pytest
 
 from observatoire.spec import PROJECT_ROOT
 from observatoire.warehouse.pseudonym import ENV_VAR, load_key, pseudonym, pseudonyms
-from tests.conftest import dbt_in, fresh_copy, query
+from tests.conftest import dbt_in, project_copy, query
 
 # RFC 4231, test case 2: HMAC-SHA256 of "what do ya want for nothing?" under the key "Jefe"
 RFC4231_CASE2 = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
@@ -115,7 +115,7 @@ def test_dbt_creates_the_key_file_and_reuses_it(no_env_key, parsed_project, tmp_
     the warehouse's keys are HMACs under the key in the file."""
     keys = []
     for run in ("first", "second"):
-        project, warehouse = fresh_copy(parsed_project, tmp_path / run)
+        project, warehouse = project_copy(parsed_project, tmp_path / run)
         dbt_in(project, warehouse, ["run", "--quiet", "--select", "stg_landed__respondents"],
                capture=True)
         keys.append(query(warehouse, """

@@ -16,7 +16,7 @@ from observatoire.quality.data_docs import find_external_urls
 from observatoire.report import auditor as report
 from observatoire.spec import PROJECT_ROOT
 from tests.chromium import run_chromium
-from tests.conftest import build, copy_project, fresh_copy, query
+from tests.conftest import build, copy_project, project_copy, query
 
 RAW = "seeds/raw/pro_2024__synthetic.csv"
 CODEBOOK = PROJECT_ROOT / "seeds" / "codebooks" / "pro_2024.csv"
@@ -59,7 +59,7 @@ def _inject(project) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def injected(parsed_project, tmp_path_factory):
-    project, warehouse = fresh_copy(parsed_project, tmp_path_factory.mktemp("injected"))
+    project, warehouse = project_copy(parsed_project, tmp_path_factory.mktemp("injected"))
     rows = _inject(project)
     build(project, warehouse)
     result = quality.validate_wave(warehouse, 2024, project_root=project, log=lambda *_: None)

@@ -29,7 +29,7 @@ from observatoire.publish import snapshot as publisher
 from observatoire.site import build_site
 from orchestration.runner import refresh
 from orchestration.site import SITE_KEY
-from tests.conftest import build, drop_shipped_wave, fresh_copy
+from tests.conftest import build, drop_shipped_wave, project_copy
 from tests.orchestration_support import settings_in
 
 CHROMIUM = "/usr/bin/chromium"
@@ -103,7 +103,7 @@ def _add_indicators(seeds: Path) -> None:
 @pytest.fixture(scope="module")
 def site(parsed_project, tmp_path_factory):
     root = tmp_path_factory.mktemp("site")
-    project, warehouse = fresh_copy(parsed_project, root)
+    project, warehouse = project_copy(parsed_project, root)
     seeds = project / "seeds"
     drop_shipped_wave(seeds, NEW_YEAR)  # replaced by the made-up 2025 wave below
     wave = _add_wave(seeds)

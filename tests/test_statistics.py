@@ -12,7 +12,7 @@ from scipy import stats
 
 from observatoire import spec
 from observatoire.synthetic import generator
-from tests.conftest import build, fresh_copy, query
+from tests.conftest import build, project_copy, query
 
 Z = 1.959963984540054
 
@@ -83,7 +83,7 @@ def test_suppression_and_low_base_at_the_thresholds(parsed_project, tmp_path):
     """Professions with 9, 10, 29 and 30 respondents, defaults min_publish_base = 10 and
     caution_base = 30: 9 is suppressed, 10 published with a low-base flag, 29 flagged,
     30 neither."""
-    project, warehouse = fresh_copy(parsed_project, tmp_path)
+    project, warehouse = project_copy(parsed_project, tmp_path)
     seeds = project / "seeds"
     for old in (seeds / "raw").glob("*.csv"):
         old.unlink()

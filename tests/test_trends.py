@@ -14,8 +14,8 @@ from tests.conftest import (
     add_made_up_wave_row,
     build,
     drop_shipped_wave,
-    fresh_copy,
     made_up_figures,
+    project_copy,
     query,
     write_made_up_figures,
 )
@@ -72,7 +72,7 @@ def two_waves(parsed_project, tmp_path_factory):
     from observatoire.landing import land
 
     root = tmp_path_factory.mktemp("trends")
-    project, warehouse = fresh_copy(parsed_project, root)
+    project, warehouse = project_copy(parsed_project, root)
     seeds = project / "seeds"
     drop_shipped_wave(seeds, YEAR)  # the project ships a real 2025 wave
     build(project, warehouse)

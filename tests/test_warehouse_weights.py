@@ -13,7 +13,7 @@ import yaml
 
 from observatoire import spec
 from observatoire.spec import PROJECT_ROOT
-from tests.conftest import build, fresh_copy, query
+from tests.conftest import build, project_copy, query
 
 RAW = "seeds/raw/public_2024__synthetic.csv"
 CODEBOOK = "seeds/codebooks/public_2024.csv"
@@ -69,7 +69,7 @@ def test_raked_weights_reproduce_population_margins(shipped_warehouse):
 
 def test_respondent_without_quota_answer_stops_the_build(parsed_project, tmp_path):
     """`sex` made optional, one respondent leaves it blank: accepted, but not weightable."""
-    project, warehouse = fresh_copy(parsed_project, tmp_path)
+    project, warehouse = project_copy(parsed_project, tmp_path)
     codebook = project / CODEBOOK
     rows = spec.read_csv_rows(codebook)
     for row in rows:

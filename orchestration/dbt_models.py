@@ -34,7 +34,7 @@ from pydantic import Field
 
 from observatoire.conventions import LANDED_FILE
 from observatoire.spec import PROJECT_ROOT
-from observatoire.warehouse import reuse
+from observatoire.warehouse import dbt_fork, reuse
 from observatoire.warehouse.dbt_runner import (
     DBT_SOURCE_SUFFIXES,
     DBT_SOURCES,
@@ -161,6 +161,14 @@ class ObservatoireDbtCli(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args):
         return None
+
+    def cli(self, args, **kwargs):
+        """dagster-dbt's `cli`; when the dbt executable is the forked-dbt client (the tests,
+        OBSERVATOIRE_DBT_FORK), this process's dbt helper is started first and the client is
+        told where it listens (observatoire/warehouse/dbt_fork.py)."""
+        if Path(self.dbt_executable) == dbt_fork.CLIENT_SCRIPT:
+            os.environ.update(dbt_fork.WARM.socket_env())
+        return super().cli(args, **kwargs)
 
     @property
     def _cli_version(self) -> version.Version:

@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from observatoire.warehouse.dbt_runner import dbt_executable
+from observatoire.warehouse import dbt_fork
+from observatoire.warehouse.dbt_runner import dbt_executable, forking
 from orchestration.dbt_models import ObservatoireDbtCli, dbt_project, observatoire_dbt
 from orchestration.jobs import refresh_job
 from orchestration.landing import landing_assets
@@ -23,7 +24,9 @@ defs = dg.Definitions(
     sensors=[landing_sensor],
     resources={
         "settings": ObservatoireSettings.from_env(),
-        "dbt": ObservatoireDbtCli(project_dir=dbt_project, dbt_executable=dbt_executable()),
+        # under the tests (OBSERVATOIRE_DBT_FORK), dbt forked from a helper that imported it
+        "dbt": ObservatoireDbtCli(project_dir=dbt_project, dbt_executable=str(
+            dbt_fork.CLIENT_SCRIPT) if forking() else dbt_executable()),
     },
     # Steps run one after another in the run's process: the warehouse has one writer at a time
     # (DuckDB), the chain is sequential anyway, and no process is spawned per step.

@@ -22,7 +22,7 @@ from observatoire.conventions import (
     PROJECT_ROOT,
     TELEMETRY_OFF_ENV,
 )
-from observatoire.warehouse.dbt_fork import WarmDbt
+from observatoire.warehouse import dbt_fork
 
 DBT_ENV = {"DBT_PROFILES_DIR": str(PROJECT_ROOT), **TELEMETRY_OFF_ENV}
 
@@ -30,7 +30,6 @@ TEST_WAVES_ENV = ENV_TEST_WAVES
 # What dbt reads of the project (relative to its root), and the kinds of files that matter.
 DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
 DBT_SOURCE_SUFFIXES = {".sql", ".yml", ".yaml", ".md", ".py", ".csv"}
-_WARM = WarmDbt()  # started on first use, when OBSERVATOIRE_DBT_FORK is set
 
 
 def test_waves_env(waves) -> dict[str, str]:
@@ -53,6 +52,11 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def forking() -> bool:
+    """Whether dbt commands run in children of a warm helper (OBSERVATOIRE_DBT_FORK, the tests)."""
+    return bool(os.environ.get(ENV_DBT_FORK))
+
+
 def run_dbt(args: list[str], *, warehouse: Path | None = None, project_dir: Path = PROJECT_ROOT,
             dbt_vars: dict | None = None, capture: bool = False,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -70,7 +74,7 @@ def run_dbt(args: list[str], *, warehouse: Path | None = None, project_dir: Path
     if dbt_vars:
         cli += ["--vars", json.dumps(dbt_vars)]
     if env.get(ENV_DBT_FORK):
-        result = _WARM.run(cli[1:], project_dir, env)
+        result = dbt_fork.WARM.run(cli[1:], project_dir, env)
         if not capture:
             print(result.stdout, end="", flush=True)
     else:

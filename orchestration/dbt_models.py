@@ -139,14 +139,36 @@ def _row_counts(warehouse: Path, tables: dict[dg.AssetKey, str]) -> dict[dg.Asse
     return counts
 
 
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def saved_parse(settings: ObservatoireSettings) -> Path:
+    """The dbt parse a command of this deployment starts from: the last successful build's
+    (kept beside its run folders: same --vars, e.g. a landing folder of its own), else the code
+    location's manifest's (parsed with no --vars). dbt checks that it fits (vars, profile,
+    versions) and re-parses only the files changed since, or everything if it does not fit."""
+    last = settings.paths.dbt_runs / PARTIAL_PARSE
+    return last if last.is_file() else dbt_project.manifest_path.parent / PARTIAL_PARSE
+
+
 def _run_target(settings: ObservatoireSettings, run_id: str) -> Path:
-    """A fresh target folder for this run, seeded with the manifest's partial parse."""
+    """A fresh target folder for this run, seeded with the saved parse (`saved_parse`)."""
     target = settings.paths.dbt_runs / run_id
     target.mkdir(parents=True, exist_ok=True)
-    partial = dbt_project.manifest_path.parent / "partial_parse.msgpack"
-    if partial.exists() and not (target / partial.name).exists():
-        shutil.copy(partial, target / partial.name)
+    partial = saved_parse(settings)
+    if partial.exists() and not (target / PARTIAL_PARSE).exists():
+        shutil.copy(partial, target / PARTIAL_PARSE)
     return target
+
+
+def _keep_parse(settings: ObservatoireSettings, target: Path) -> None:
+    """Keep a successful build's parse for the next command (`saved_parse`), replaced
+    atomically (a reader copies the previous one or this one)."""
+    parse = target / PARTIAL_PARSE
+    if parse.is_file():
+        kept = settings.paths.dbt_runs / f".{PARTIAL_PARSE}.{target.name}"
+        shutil.copy(parse, kept)
+        kept.replace(settings.paths.dbt_runs / PARTIAL_PARSE)
 
 
 class ObservatoireDbtCli(DbtCliResource):
@@ -333,6 +355,7 @@ def observatoire_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                            f"{target}/dbt.log")
     if not context.is_subset:  # a partial build does not stand for the whole project
         reuse.record(settings.paths.warehouse, DBT_STEP, fingerprint, context.run.run_id)
+    _keep_parse(settings, target)
     shutil.rmtree(target, ignore_errors=True)  # kept when the build failed, for its logs
 
 

@@ -12,7 +12,7 @@ from observatoire.publish import snapshot as publisher
 from observatoire.serving.catalog import install_catalog
 from observatoire.serving.load import load_release
 from observatoire.serving.postgres import SERVED_SCHEMA, Endpoint
-from orchestration.dbt_models import dbt_project
+from orchestration.dbt_models import dbt_project, saved_parse
 from orchestration.publish import REPORT_KEY, SNAPSHOT_KEY, published_asset
 from orchestration.resources import ObservatoireSettings
 
@@ -55,8 +55,7 @@ def data_catalog(context: dg.AssetExecutionContext,
     with settings.dbt_environment():
         index = install_catalog(settings.paths.warehouse, settings.paths.report,
                                 dbt_vars=settings.dbt_vars(),
-                                partial_parse=dbt_project.manifest_path.parent
-                                / "partial_parse.msgpack")
+                                partial_parse=saved_parse(settings))
     context.log.info(f"data catalog: {index}")
     return dg.MaterializeResult(metadata={"index": dg.MetadataValue.path(str(index)),
                                        "url": dg.MetadataValue.url(index.as_uri())})

@@ -35,7 +35,8 @@ from dagster import (
 from observatoire.publish.snapshot import NEVER_PUBLISHED, RESPONDENT_COLUMNS
 from observatoire.quality.gx_runner import configured_suites
 from observatoire.spec import PROJECT_ROOT
-from orchestration.dbt_models import dbt_project, translator
+from observatoire.warehouse.dbt_runner import run_dbt
+from orchestration.dbt_models import dbt_project, saved_parse, translator
 from orchestration.definitions import defs
 from orchestration.jobs import REFRESH_JOB
 from orchestration.publish import REPORT_KEY, SNAPSHOT_KEY
@@ -195,6 +196,28 @@ def test_unchanged_refresh_reuses_the_build_and_the_checks(refreshed):
     assert again.snapshot is not None
     from observatoire.publish import snapshot as publisher
     assert publisher.snapshot_info(again.snapshot)["run_id"] == again.run_id
+
+
+def test_next_dbt_command_starts_from_the_last_builds_parse(refreshed, tmp_path):
+    """The refresh landed its files in a folder of its own (a dbt var the code location's
+    manifest was not parsed with): the build's parse is kept, and the next dbt command with the
+    same vars (the data catalog, the next build) re-parses nothing."""
+    settings = refreshed.settings
+    assert refreshed.result.success, refreshed.result.failures
+    assert settings.dbt_vars()  # not the manifest's
+    saved = saved_parse(settings)
+    assert saved == settings.paths.dbt_runs / "partial_parse.msgpack"
+    manifests = dbt_project.manifest_path.parent / saved.name
+    outputs = {}
+    for name, start in (("saved", saved), ("manifest", manifests)):
+        target = tmp_path / name
+        target.mkdir()
+        shutil.copy(start, target / saved.name)
+        with settings.dbt_environment():
+            outputs[name] = run_dbt(["parse", "--target-path", str(target)], capture=True,
+                                    dbt_vars=settings.dbt_vars()).stdout
+    assert "Unable to do partial parsing" not in outputs["saved"]
+    assert "Unable to do partial parsing" in outputs["manifest"]  # what it saves
 
 
 def test_fingerprints_change_with_what_each_step_reads(refreshed, tmp_path):

@@ -282,12 +282,15 @@ def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
-def run_dbt_docs(warehouse: Path) -> Path:
-    """`dbt docs generate` against a built warehouse; returns the target folder."""
-    target = warehouse.parent / "docs_target"
-    run_dbt(["docs", "generate", "--quiet", "--target-path", str(target)], warehouse=warehouse,
-            capture=True)
-    return target
+@pytest.fixture(scope="session")
+def shipped_catalog(shipped_warehouse, tmp_path_factory) -> Path:
+    """The data catalog (`dbt docs generate --static`, observatoire/serving/catalog.py) of the
+    shipped warehouse, made once: its folder holds index.html, manifest.json and catalog.json."""
+    from observatoire.serving.catalog import build_catalog
+
+    made = made_once(tmp_path_factory, "catalog",
+                     lambda folder: build_catalog(shipped_warehouse, folder / "catalog"))
+    return made / "catalog"
 
 
 # --- pytest-xdist: which tests run together, and in what order --------------------------------

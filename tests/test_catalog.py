@@ -17,7 +17,6 @@ import yaml
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from observatoire.serving.catalog import build_catalog
 from observatoire.spec import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,8 +24,8 @@ LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 
 
 @pytest.fixture(scope="module")
-def catalog(shipped_warehouse, tmp_path_factory) -> Path:
-    return build_catalog(shipped_warehouse, tmp_path_factory.mktemp("docs") / "catalog")
+def catalog(shipped_catalog) -> Path:
+    return shipped_catalog / "index.html"
 
 
 def test_catalog_files(catalog):

@@ -94,7 +94,7 @@ while not pathlib.Path(stop).exists():
         queries += 1
     except Exception as exc:  # any error fails the test
         errors.append(repr(exc))
-    time.sleep(0.05)
+    time.sleep(0.2)
 if con is not None:
     con.close()
 with duckdb.connect(path, read_only=True) as con:

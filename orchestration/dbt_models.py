@@ -189,7 +189,7 @@ class ObservatoireDbtCli(DbtCliResource):
         OBSERVATOIRE_DBT_FORK), this process's dbt helper is started first and the client is
         told where it listens (observatoire/warehouse/dbt_fork.py)."""
         if Path(self.dbt_executable) == dbt_fork.CLIENT_SCRIPT:
-            os.environ.update(dbt_fork.WARM.socket_env())
+            dbt_fork.WARM.socket_env()  # sets them in os.environ, which dagster-dbt passes on
         return super().cli(args, **kwargs)
 
     @property

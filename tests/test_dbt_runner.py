@@ -63,8 +63,9 @@ def test_forked_commands_each_run_with_their_own_environment(parsed_project, tmp
 def test_dagster_client_runs_dbt_on_its_streams_and_dies_with_its_caller(parsed_project,
                                                                          tmp_path):
     """`dbt_forked.sh`, dagster-dbt's dbt executable under the tests: dbt's output on the
-    client's own standard output, dbt's exit status as its own, and a client killed midway (a
-    refresh killed with its process group) takes its forked dbt with it."""
+    client's own standard output, dbt's exit status as its own, commands side by side, and a
+    client killed midway (a refresh killed with its process group) takes its forked dbt with
+    it."""
     project, warehouse = project_copy(parsed_project, tmp_path)
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DBT_PROFILES_DIR": str(PROJECT_ROOT),
            ENV_WAREHOUSE: str(warehouse), **dbt_fork.WARM.socket_env()}
@@ -72,10 +73,6 @@ def test_dagster_client_runs_dbt_on_its_streams_and_dies_with_its_caller(parsed_
     where = ["--project-dir", str(project), "--target-path", str(warehouse.parent / "target"),
              "--log-path", str(tmp_path / "logs")]
 
-    listed = subprocess.run([*client, "ls", "--quiet", "--resource-type", "model", "--select",
-                             "fct_indicator", "--output", "name", *where], env=env, cwd=project,
-                            capture_output=True, text=True, timeout=120)
-    assert (listed.returncode, listed.stdout.split()) == (0, ["fct_indicator"]), listed.stderr
     failed = subprocess.run([*client, "run-operation", "no_such_macro", *where], env=env,
                             cwd=project, capture_output=True, text=True, timeout=120)
     assert failed.returncode != 0 and "no_such_macro" in failed.stdout
@@ -90,6 +87,12 @@ def test_dagster_client_runs_dbt_on_its_streams_and_dies_with_its_caller(parsed_
     while "inline_query" not in (log.read_text(errors="ignore") if log.exists() else ""):
         assert time.time() < deadline and running.poll() is None, "dbt show never started"
         time.sleep(0.2)
+    # meanwhile another command runs beside it, and its output is the client's
+    listed = subprocess.run([*client, "ls", "--quiet", "--resource-type", "model", "--select",
+                             "fct_indicator", "--output", "name", *where], env=env, cwd=project,
+                            capture_output=True, text=True, timeout=120)
+    assert (listed.returncode, listed.stdout.split()) == (0, ["fct_indicator"]), listed.stderr
+    assert running.poll() is None  # still running
     running.kill()
     running.wait()
     deadline, error = time.time() + 30, None

@@ -97,6 +97,8 @@ def _die_with_caller(connection: socket.socket) -> None:
 
 def _receive(connection: socket.socket) -> tuple[dict, list[int]]:
     header, fds, _, _ = socket.recv_fds(connection, _HEADER.size, 3)
+    if len(header) != _HEADER.size:
+        raise ConnectionError("the caller closed its connection before its request")
     (size,) = _HEADER.unpack(header)
     body = bytearray()
     while len(body) < size:
@@ -107,24 +109,27 @@ def _receive(connection: socket.socket) -> tuple[dict, list[int]]:
     return json.loads(body), fds
 
 
-def _handle(connection: socket.socket, listener: socket.socket) -> None:
-    """One request: fork the child, tell the caller its pid, then its exit status."""
+def _start(connection: socket.socket, closing: list[int]) -> int:
+    """One request: fork its child and tell the caller the child's pid; returns the pid."""
     request, fds = _receive(connection)
     pid = os.fork()
     if pid == 0:
-        listener.close()
+        for fd in closing:  # the helper's own (listener, wake-up pipe, other connections)
+            os.close(fd)
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         _child(connection, request, fds)
     for fd in fds:
         os.close(fd)
     with contextlib.suppress(OSError):  # the caller is gone: the child sees it and ends
         connection.sendall(f"{pid}\n".encode())
-    _, status = os.waitpid(pid, 0)
-    with contextlib.suppress(OSError):
-        connection.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+    return pid
 
 
 def serve(path: str) -> None:
-    """The helper's loop: import dbt once, then one forked child per request."""
+    """The helper's loop: import dbt once, then one forked child per request. Commands run side
+    by side (a test's dbt and the dbt of a subprocess it waits for): a child's exit status is
+    sent when SIGCHLD says it ended."""
     for module in PRELOAD:
         __import__(module)
     # No cyclic garbage collection in the children: a dbt command is short-lived and its memory
@@ -134,22 +139,38 @@ def serve(path: str) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen()
-    print("ready", flush=True)
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes the select below (wake-up fd)
+    running: dict[int, socket.socket] = {}
     events = selectors.DefaultSelector()
     events.register(listener, selectors.EVENT_READ)
     events.register(sys.stdin, selectors.EVENT_READ)
+    events.register(wake_read, selectors.EVENT_READ)
+    print("ready", flush=True)
     while True:
         for key, _ in events.select():
             if key.fileobj is sys.stdin:
                 if not sys.stdin.readline():  # the owner ended
                     return
-                continue
-            connection, _ = listener.accept()
-            with connection:
+            elif key.fileobj is listener:
+                connection, _ = listener.accept()
                 try:
-                    _handle(connection, listener)
+                    # the child keeps only its own connection and the caller's streams
+                    helper_fds = [listener.fileno(), wake_read, wake_write, events.fileno(),
+                                  *(c.fileno() for c in running.values())]
+                    running[_start(connection, helper_fds)] = connection
                 except (OSError, ValueError) as error:
+                    connection.close()
                     print(f"dbt helper: request dropped: {error}", file=sys.stderr, flush=True)
+            else:
+                os.read(wake_read, 512)
+        for pid in list(running):
+            ended, status = os.waitpid(pid, os.WNOHANG)
+            if ended:
+                with running.pop(pid) as connection, contextlib.suppress(OSError):
+                    connection.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
 
 
 def run(args: list[str], cwd: Path | str, env: dict[str, str], fds: tuple[int, int, int],
@@ -183,23 +204,29 @@ class WarmDbt:
         self._lock = threading.Lock()
 
     def socket_env(self, env: dict[str, str] | None = None) -> dict[str, str]:
-        """Start the helper if needed (with `env`, default this process's); the variables that
-        lead a dbt command to it (ENV_SOCKET, ENV_PYTHON)."""
+        """Start this process's helper if needed (with `env`, default this process's
+        environment); the variables that lead a dbt command to it (ENV_SOCKET, ENV_PYTHON), also
+        set in os.environ. Never a helper inherited from a parent process: the helper and its
+        children are this process's descendants (the benchmark measures their memory; a killed
+        process group takes them with it)."""
+        env = env or dict(os.environ)
         with self._lock:
             if self._process is None or self._process.poll() is not None:
                 self._folder = tempfile.TemporaryDirectory(prefix="dbt-fork-")
                 path = str(Path(self._folder.name) / "helper.sock")
                 self._process = subprocess.Popen(
                     [sys.executable, "-m", "observatoire.warehouse.dbt_fork", path],
-                    env=env or dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                     text=True)
                 atexit.register(self.close)
                 assert self._process.stdout is not None
                 if self._process.stdout.readline().strip() != "ready":
                     raise RuntimeError("the dbt helper process did not start (its error is above)")
             assert self._folder is not None
-            return {ENV_SOCKET: str(Path(self._folder.name) / "helper.sock"),
-                    ENV_PYTHON: sys.executable}
+            found = {ENV_SOCKET: str(Path(self._folder.name) / "helper.sock"),
+                     ENV_PYTHON: sys.executable}
+            os.environ.update(found)  # dagster-dbt passes os.environ on to the client script
+            return found
 
     def close(self) -> None:
         """End the helper (it ends when its stdin closes) and wait for it."""

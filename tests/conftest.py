@@ -307,13 +307,16 @@ def shipped_catalog(shipped_warehouse, tmp_path_factory) -> Path:
 XDIST_UNITS = {"tests/test_orchestration.py": "refresh", "tests/test_publish.py": "refresh"}
 XDIST_SPREAD = {"tests/test_incremental.py", "tests/test_provenance.py"}
 # Longest first: a file, or a test of an XDIST_SPREAD file (a test id prefix); the rest after,
-# in collection order. Two long tests that wait on one `made_once` folder are kept apart.
+# in collection order. Two long tests that wait on one `made_once` folder are kept apart. The
+# first two go to the two workers at once: the first builds the shared project copies
+# (`built_copy`), so the second is the clean clone, which needs none of them (a unit that
+# needs the copies second would wait ~20 s for them, its worker idle).
 XDIST_FIRST = [
     "tests/test_incremental.py::test_tests_read_only_the_waves_of_the_run_when_told",
+    "tests/test_clean_clone.py",
     "tests/test_orchestration.py", "tests/test_publish.py",
     "tests/test_provenance.py::test_series_falling_to_zero_is_caught",
     "tests/test_incremental.py::test_second_build_and_relanded_wave_need_rebuild",
-    "tests/test_clean_clone.py",
     "tests/test_provenance.py::test_pin_landed_after_the_wave_asks_for_a_rebuild",
     "tests/test_indicator_catalogue.py", "tests/test_bench.py", "tests/test_trends.py",
     "tests/test_incremental.py", "tests/test_quality.py", "tests/test_gx_independent.py",

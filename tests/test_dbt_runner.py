@@ -77,10 +77,13 @@ def test_dagster_client_runs_dbt_on_its_streams_and_dies_with_its_caller(parsed_
                             cwd=project, capture_output=True, text=True, timeout=120)
     assert failed.returncode != 0 and "no_such_macro" in failed.stdout
 
-    # a query that runs for minutes, its client killed once dbt runs it
+    # a query that never ends (it reads a named pipe nobody writes, without using the CPU), its
+    # client killed once dbt runs it
     log = tmp_path / "logs" / "dbt.log"
     log.unlink()
-    endless = "select count(*) from range(10000000000000) t(i) where i % 7 = 3"  # hours
+    pipe = tmp_path / "never_written"
+    os.mkfifo(pipe)
+    endless = f"select count(*) from read_csv('{pipe}')"
     running = subprocess.Popen([*client, "show", "--inline", endless, *where], env=env,
                                cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120

@@ -54,6 +54,7 @@ ENV_TEST_WAVES = "OBSERVATOIRE_TEST_WAVES"  # read by macros/get_where_subquery.
 ENV_PSEUDONYM_KEY = "OBSERVATOIRE_PSEUDONYM_KEY"
 ENV_DATA_DIR = "OBSERVATOIRE_DATA_DIR"
 ENV_DUCKDB_MEMORY_LIMIT = "OBSERVATOIRE_DUCKDB_MEMORY_LIMIT"  # read by profiles.yml
+ENV_DBT_THREADS = "OBSERVATOIRE_DBT_THREADS"  # read by profiles.yml (default 2)
 ENV_REFRESH_CRON = "OBSERVATOIRE_REFRESH_CRON"
 # run_dbt forks dbt commands from a process that imported dbt once (observatoire/warehouse/
 # dbt_fork.py): set by the tests, which run dozens of dbt commands

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from observatoire.conventions import ENV_DBT_FORK
+from observatoire.conventions import ENV_DBT_FORK, ENV_DBT_THREADS
 from observatoire.spec import PROJECT_ROOT
 from tests.conftest import query
 
@@ -98,6 +98,7 @@ def refreshed_clone(tmp_path_factory):
            "OBSERVATOIRE_VENDOR_DIR": str(PROJECT_ROOT / "vendor")}
     env.pop("OBSERVATOIRE_WAREHOUSE", None)
     env.pop(ENV_DBT_FORK, None)  # a user's dbt runs as a plain subprocess
+    env.pop(ENV_DBT_THREADS, None)  # with the profile's threads
 
     _add_configuration(clone)
     received = _received_file(clone, tmp_path / f"Barometre_IA_pro_{WAVE}.csv")

@@ -16,7 +16,8 @@ Two kinds of callers use the helper:
   standard input, output and error to the helper, forwards SIGINT and SIGTERM to the child and
   exits with the child's exit status.
 
-Protocol, on the helper's UNIX socket (one command at a time): the caller sends an 8-byte
+Protocol, on the helper's UNIX socket (one connection per command; commands run side by
+side): the caller sends an 8-byte
 length with its three file descriptors (SCM_RIGHTS), then the request, JSON {args, cwd, env};
 the helper answers one line with the child's pid, then one line with its exit status. The child
 kills itself if the caller's connection closes before it ends (the caller was killed), as dbt
@@ -201,6 +202,7 @@ class WarmDbt:
     def __init__(self) -> None:
         self._process: subprocess.Popen | None = None
         self._folder: tempfile.TemporaryDirectory | None = None
+        self._socket = ""  # where the running helper listens
         self._lock = threading.Lock()
 
     def socket_env(self, env: dict[str, str] | None = None) -> dict[str, str]:
@@ -213,18 +215,16 @@ class WarmDbt:
         with self._lock:
             if self._process is None or self._process.poll() is not None:
                 self._folder = tempfile.TemporaryDirectory(prefix="dbt-fork-")
-                path = str(Path(self._folder.name) / "helper.sock")
+                self._socket = str(Path(self._folder.name) / "helper.sock")
                 self._process = subprocess.Popen(
-                    [sys.executable, "-m", "observatoire.warehouse.dbt_fork", path],
+                    [sys.executable, "-m", "observatoire.warehouse.dbt_fork", self._socket],
                     env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                     text=True)
                 atexit.register(self.close)
                 assert self._process.stdout is not None
                 if self._process.stdout.readline().strip() != "ready":
                     raise RuntimeError("the dbt helper process did not start (its error is above)")
-            assert self._folder is not None
-            found = {ENV_SOCKET: str(Path(self._folder.name) / "helper.sock"),
-                     ENV_PYTHON: sys.executable}
+            found = {ENV_SOCKET: self._socket, ENV_PYTHON: sys.executable}
             os.environ.update(found)  # dagster-dbt passes os.environ on to the client script
             return found
 

@@ -52,9 +52,10 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def forking() -> bool:
-    """Whether dbt commands run in children of a warm helper (OBSERVATOIRE_DBT_FORK, the tests)."""
-    return bool(os.environ.get(ENV_DBT_FORK))
+def forking(env: dict[str, str] | None = None) -> bool:
+    """Whether dbt commands run in children of a warm helper (OBSERVATOIRE_DBT_FORK in `env`,
+    default this process's environment: the tests)."""
+    return bool((os.environ if env is None else env).get(ENV_DBT_FORK))
 
 
 def run_dbt(args: list[str], *, warehouse: Path | None = None, project_dir: Path = PROJECT_ROOT,
@@ -73,7 +74,7 @@ def run_dbt(args: list[str], *, warehouse: Path | None = None, project_dir: Path
            "--profiles-dir", str(PROJECT_ROOT)]
     if dbt_vars:
         cli += ["--vars", json.dumps(dbt_vars)]
-    if env.get(ENV_DBT_FORK):
+    if forking(env):
         result = dbt_fork.WARM.run(cli[1:], project_dir, env)
         if not capture:
             print(result.stdout, end="", flush=True)
